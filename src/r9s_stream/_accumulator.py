@@ -1,0 +1,277 @@
+"""Accumulation: chunks → a ``ChatCompletion``, for every choice. Pure, no I/O.
+
+Text arrives in many small pieces; they are kept in lists and joined only when a snapshot
+is asked for, so rebuilding a message costs O(total length). Nothing else of a chunk is
+kept, so memory grows with the message, not with the number of chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ._models import (
+    ChatCompletion,
+    ChatCompletionChoice,
+    ChatCompletionMessage,
+    ChatCompletionStreamDelta,
+    ChatCompletionStreamEvent,
+    ChoiceLogprobs,
+    FunctionCall,
+    FunctionDelta,
+    TokenLogprob,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+
+__all__ = ["ChatCompletionAccumulator"]
+
+
+def _joined(parts: list[str]) -> str | None:
+    """Join text parts, keeping the result as the only part so the next join is free."""
+    if not parts:
+        return None
+    if len(parts) > 1:
+        parts[:] = ["".join(parts)]
+    return parts[0]
+
+
+class _FunctionState:
+    __slots__ = ("arguments", "name")
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.arguments: list[str] = []
+
+    def add(self, delta: FunctionDelta) -> None:
+        # The name comes once (llama.cpp repeats it in every chunk: never concatenate it).
+        if self.name is None and delta.name:
+            self.name = delta.name
+        if delta.arguments:
+            self.arguments.append(delta.arguments)
+
+    def build(self) -> FunctionCall:
+        return FunctionCall(name=self.name or "", arguments=_joined(self.arguments) or "")
+
+
+class _ToolCallState:
+    __slots__ = ("function", "id", "type")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.type: str | None = None
+        self.function = _FunctionState()
+
+    def add(self, delta: ToolCallDelta) -> None:
+        if self.id is None and delta.id:
+            self.id = delta.id
+        if self.type is None and delta.type:
+            self.type = delta.type
+        if delta.function is not None:
+            self.function.add(delta.function)
+
+    def build(self) -> ToolCall:
+        return ToolCall(id=self.id or "", type=self.type or "function", function=self.function.build())
+
+
+class _ChoiceState:
+    __slots__ = (
+        "content",
+        "finish_reason",
+        "function_call",
+        "index",
+        "logprobs",
+        "reasoning",
+        "refusal",
+        "role",
+        "tool_calls",
+        "tool_slots",
+    )
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.role: str | None = None
+        self.content: list[str] = []
+        self.refusal: list[str] = []
+        self.reasoning: list[str] = []
+        self.tool_calls: list[_ToolCallState] = []
+        self.tool_slots: dict[int, _ToolCallState] = {}
+        self.function_call: _FunctionState | None = None
+        self.finish_reason: str | None = None
+        self.logprobs: ChoiceLogprobs | None = None
+
+    def add_rare(self, delta: ChatCompletionStreamDelta) -> None:
+        """Everything but content: role, refusal, reasoning, tool and function calls."""
+        if self.role is None and delta.role:
+            self.role = delta.role
+        if delta.refusal is not None:
+            self.refusal.append(delta.refusal)
+        # Some servers send the same text as both `reasoning` and `reasoning_content`.
+        reasoning = delta.reasoning_content if delta.reasoning_content is not None else delta.reasoning
+        if reasoning is not None:
+            self.reasoning.append(reasoning)
+        if delta.tool_calls:
+            for call in delta.tool_calls:
+                self._tool_call_for(call).add(call)
+        if delta.function_call is not None:
+            if self.function_call is None:
+                self.function_call = _FunctionState()
+            self.function_call.add(delta.function_call)
+
+    def _tool_call_for(self, delta: ToolCallDelta) -> _ToolCallState:
+        """Find the call a tool-call delta continues, or start a new one.
+
+        With an ``index``: the call at that index, unless it already has a different ``id``
+        (servers that number every parallel call 0), which starts a new call. Without one:
+        the call with the same ``id``; else a new call when the delta has an ``id`` or a
+        function name; else the latest call (a bare arguments fragment continues it).
+        """
+        calls = self.tool_calls
+        if delta.index is not None:
+            call = self.tool_slots.get(delta.index)
+            if call is not None and not (delta.id and call.id and delta.id != call.id):
+                return call
+        elif delta.id:
+            for call in calls:
+                if call.id == delta.id:
+                    return call
+        elif calls and not (delta.function is not None and delta.function.name):
+            return calls[-1]
+        call = _ToolCallState()
+        calls.append(call)
+        if delta.index is not None:
+            self.tool_slots[delta.index] = call
+        return call
+
+    def add_logprobs(self, logprobs: ChoiceLogprobs) -> None:
+        mine = self.logprobs
+        if mine is None:
+            mine = self.logprobs = ChoiceLogprobs()
+        mine.content = _extended(mine.content, logprobs.content)
+        mine.refusal = _extended(mine.refusal, logprobs.refusal)
+
+    def build(self) -> ChatCompletionChoice:
+        logprobs = self.logprobs
+        if logprobs is not None:
+            logprobs = ChoiceLogprobs(
+                content=None if logprobs.content is None else list(logprobs.content),
+                refusal=None if logprobs.refusal is None else list(logprobs.refusal),
+            )
+        message = ChatCompletionMessage(
+            role=self.role or "assistant",
+            content=_joined(self.content),
+            refusal=_joined(self.refusal),
+            reasoning_content=_joined(self.reasoning),
+            tool_calls=[call.build() for call in self.tool_calls] or None,
+            function_call=None if self.function_call is None else self.function_call.build(),
+        )
+        return ChatCompletionChoice(
+            index=self.index, message=message, finish_reason=self.finish_reason, logprobs=logprobs
+        )
+
+
+def _extended(
+    mine: list[TokenLogprob] | None, more: list[TokenLogprob] | None
+) -> list[TokenLogprob] | None:
+    if more is None:
+        return mine
+    if mine is None:
+        return list(more)
+    mine.extend(more)
+    return mine
+
+
+class ChatCompletionAccumulator:
+    """Folds ``ChatCompletionStreamEvent`` chunks into a ``ChatCompletion``.
+
+    ``completion`` is a fresh snapshot at any time; ``usage`` is the last usage sent (never
+    summed: servers send running or final totals, not increments).
+    """
+
+    def __init__(self) -> None:
+        self._choices: dict[int, _ChoiceState] = {}
+        self._usage: Usage | None = None
+        self._id = ""
+        self._model = ""
+        self._created: int | float = 0
+        self._system_fingerprint: str | None = None
+        self._service_tier: str | None = None
+        self._missing_metadata = True
+        self.chunks = 0
+
+    @property
+    def usage(self) -> Usage | None:
+        """The last non-null usage seen, or ``None``."""
+        return self._usage
+
+    def add(self, event: ChatCompletionStreamEvent) -> None:
+        """Fold one chunk in."""
+        self.add_many((event,))
+
+    def add_many(self, events: Iterable[ChatCompletionStreamEvent]) -> None:
+        """Fold chunks in, in order (the stream's hot path: keep it lean)."""
+        choices = self._choices
+        count = 0
+        for event in events:
+            count += 1
+            if self._missing_metadata:
+                self._take_metadata(event)
+            if event.usage is not None:
+                self._usage = event.usage
+            for choice in event.choices:
+                state = choices.get(choice.index)
+                if state is None:
+                    state = choices[choice.index] = _ChoiceState(choice.index)
+                delta = choice.delta
+                if delta is not None:
+                    if delta.content is not None:
+                        state.content.append(delta.content)
+                    if (
+                        delta.role is not None
+                        or delta.tool_calls is not None
+                        or delta.reasoning_content is not None
+                        or delta.reasoning is not None
+                        or delta.refusal is not None
+                        or delta.function_call is not None
+                    ):
+                        state.add_rare(delta)
+                if choice.finish_reason is not None:
+                    state.finish_reason = choice.finish_reason
+                if choice.logprobs is not None:
+                    state.add_logprobs(choice.logprobs)
+        self.chunks += count
+
+    @property
+    def completion(self) -> ChatCompletion:
+        """The completion rebuilt from every chunk added so far."""
+        return ChatCompletion(
+            id=self._id,
+            created=self._created,
+            model=self._model,
+            system_fingerprint=self._system_fingerprint,
+            service_tier=self._service_tier,
+            choices=[self._choices[i].build() for i in sorted(self._choices)],
+            usage=self._usage,
+        )
+
+    def has_output(self) -> bool:
+        """Whether any content, refusal, reasoning or tool call has arrived yet."""
+        return any(
+            s.content and any(s.content) or s.refusal or s.reasoning or s.tool_calls or s.function_call
+            for s in self._choices.values()
+        )
+
+    def _take_metadata(self, event: ChatCompletionStreamEvent) -> None:
+        # Azure's first chunk has empty id/model/created: take each from the first that has it.
+        if not self._id and event.id:
+            self._id = event.id
+        if not self._model and event.model:
+            self._model = event.model
+        if not self._created and event.created:
+            self._created = event.created
+        if self._system_fingerprint is None and event.system_fingerprint:
+            self._system_fingerprint = event.system_fingerprint
+        if self._service_tier is None and event.service_tier:
+            self._service_tier = event.service_tier
+        self._missing_metadata = not (self._id and self._model and self._created)
+

@@ -1,0 +1,225 @@
+"""Chunk decoding: response bytes → typed chunks, the end, or a typed error. Pure, no I/O.
+
+The common block — nothing but ``data: {...}`` events — is decoded in one msgspec call: the
+payloads are joined into a JSON array by a single ``bytes.replace`` and decoded as
+``list[ChatCompletionStreamEvent]``. Anything else, or a block whose batch decode fails, is
+taken event by event, so the events before a bad one are still delivered and the error names
+the bad one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from httpx_sse._decoders import SSEDecoder
+
+from ._exceptions import (
+    EventTooLargeError,
+    R9sStreamError,
+    StreamAPIError,
+    StreamDecodeError,
+)
+from ._framing import SSEFramer, parse_event
+from ._models import ChatCompletionStreamEvent
+
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "ChunkDecoder"]
+
+DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+
+_DATA = b"data: "
+_SEPARATOR = b"\n\ndata: "
+# `"error"` may be a token or a content word; only a key (`"error":`) is worth a closer look.
+_ERROR_KEY = re.compile(rb'"error"\s*:')
+
+
+class _ErrorEnvelope(msgspec.Struct, gc=False):
+    error: Any = None
+
+
+_chunk_decoder = msgspec.json.Decoder(ChatCompletionStreamEvent)
+_batch_decoder = msgspec.json.Decoder(list[ChatCompletionStreamEvent])
+_envelope_decoder = msgspec.json.Decoder(_ErrorEnvelope)
+
+
+class ChunkDecoder:
+    """Turns the bytes of one SSE response into ``ChatCompletionStreamEvent`` values.
+
+    ``feed()`` never raises for bad input: it returns the chunks decoded before the problem
+    and sets ``error``. After ``data: [DONE]`` (``done`` is true) or an error, further input
+    is ignored.
+    """
+
+    def __init__(self, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
+        self.done = False
+        self.error: R9sStreamError | None = None
+        self.events_seen = 0
+        self._framer = SSEFramer(max_event_size)
+        self._spec = SSEDecoder()
+
+    @property
+    def stopped(self) -> bool:
+        """True once the stream has ended or failed: nothing more will be decoded."""
+        return self.done or self.error is not None
+
+    def feed(self, data: bytes) -> list[ChatCompletionStreamEvent]:
+        """Decode the events that ``data`` completes."""
+        if self.done or self.error is not None:
+            return []
+        try:
+            block = self._framer.feed(data)
+        except OverflowError:
+            self._too_large()
+            return []
+        if block is None:
+            return []
+        return self._decode_block(block)
+
+    def finish(self) -> list[ChatCompletionStreamEvent]:
+        """At end of input: decode an event left without its closing blank line.
+
+        A final event the server did not terminate is still delivered when it is complete
+        (``data: [DONE]`` without a blank line ends the stream cleanly). A truncated one is
+        dropped: the stream is then incomplete, which the caller reports.
+        """
+        if self.done or self.error is not None:
+            return []
+        block = self._framer.finish()
+        if block is None:
+            return []
+        events = self._decode_block(block)
+        if isinstance(self.error, StreamDecodeError):
+            self.error = None
+        return events
+
+    # --- blocks --------------------------------------------------------------------------
+
+    def _decode_block(self, block: bytes) -> list[ChatCompletionStreamEvent]:
+        count = block.count(_SEPARATOR) + 1
+        if (
+            block.startswith(_DATA)
+            and block.count(b"\n") == 2 * (count - 1)
+            and b"[DONE]" not in block
+            and not (b'"error"' in block and _ERROR_KEY.search(block))
+        ):
+            # Only single-line `data: ` events: one decode for all of them.
+            try:
+                events = _batch_decoder.decode(b"[" + block[6:].replace(_SEPARATOR, b",") + b"]")
+            except (msgspec.DecodeError, UnicodeDecodeError):
+                pass
+            else:
+                if len(events) == count:
+                    self.events_seen += count
+                    return events
+        return self._decode_events(block)
+
+    def _decode_events(self, block: bytes) -> list[ChatCompletionStreamEvent]:
+        payloads: list[bytes] = []
+        for raw in block.split(b"\n\n"):
+            if raw.startswith(b"data:") and b"\n" not in raw:
+                payload = raw[6:] if raw[5:6] == b" " else raw[5:]
+                event_type = "message"
+            elif raw:
+                event = parse_event(self._spec, raw)
+                if event is None:
+                    continue
+                payload = event.data.encode()
+                event_type = event.event
+            else:
+                continue
+            stripped = payload.strip()
+            if not stripped and event_type != "error":
+                continue
+            if stripped == b"[DONE]":
+                events = self._decode_payloads(payloads)
+                if self.error is None:
+                    self.events_seen += 1
+                    self.done = True
+                return events
+            if event_type == "error" or (b'"error"' in payload and _ERROR_KEY.search(payload)):
+                error = _stream_api_error(payload, named=event_type == "error")
+                if error is not None:
+                    events = self._decode_payloads(payloads)
+                    if self.error is None:
+                        self.events_seen += 1
+                        self.error = error
+                    return events
+            if event_type != "message":
+                continue  # named events other than `error` are not chunks
+            payloads.append(payload)
+        return self._decode_payloads(payloads)
+
+    def _decode_payloads(self, payloads: list[bytes]) -> list[ChatCompletionStreamEvent]:
+        if not payloads:
+            return []
+        if len(payloads) > 1:
+            try:
+                events = _batch_decoder.decode(b"[" + b",".join(payloads) + b"]")
+            except (msgspec.DecodeError, UnicodeDecodeError):
+                pass
+            else:
+                if len(events) == len(payloads):
+                    self.events_seen += len(events)
+                    return events
+        events = []
+        for payload in payloads:
+            try:
+                event = _decode_one(payload)
+            except msgspec.DecodeError as exc:
+                self.error = StreamDecodeError(
+                    str(exc), data=payload.decode("utf-8", "replace"), position=self.events_seen
+                )
+                return events
+            self.events_seen += 1
+            events.append(event)
+        return events
+
+    def _too_large(self) -> None:
+        head = self._framer.pending_bytes()[:200].decode("utf-8", "replace")
+        self.error = EventTooLargeError(
+            limit=self._framer.max_event_size, data=head, position=self.events_seen
+        )
+
+
+def _decode_one(payload: bytes) -> ChatCompletionStreamEvent:
+    try:
+        return _chunk_decoder.decode(payload)
+    except UnicodeDecodeError:
+        # Invalid UTF-8 inside a string: decode as httpx-sse would, with U+FFFD.
+        return _chunk_decoder.decode(payload.decode("utf-8", "replace"))
+
+
+def _stream_api_error(payload: bytes, *, named: bool) -> StreamAPIError | None:
+    """The error a payload reports, or ``None`` when it is an ordinary chunk."""
+    body = payload.decode("utf-8", "replace")
+    try:
+        error = _envelope_decoder.decode(payload).error if not named else None
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None  # not JSON: decoded as a chunk, it raises StreamDecodeError
+    if named:
+        try:
+            parsed = msgspec.json.decode(payload) if payload.strip() else None
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            parsed = None
+        error = parsed.get("error", parsed) if isinstance(parsed, dict) else (body or None)
+    elif error is None:
+        return None
+    return _error_from(error, body)
+
+
+def _error_from(error: object, body: str) -> StreamAPIError:
+    if isinstance(error, dict):
+        message = error.get("message") or error.get("detail") or body
+        return StreamAPIError(
+            str(message),
+            error_type=_text(error.get("type")),
+            code=_text(error.get("code")),
+            param=_text(error.get("param")),
+            body=body,
+        )
+    return StreamAPIError(str(error) if error else "the server reported an error", body=body)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

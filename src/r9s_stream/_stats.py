@@ -1,0 +1,71 @@
+"""Timing of one stream: time to first byte and token, chunk count, throughput."""
+
+from __future__ import annotations
+
+from time import perf_counter
+
+__all__ = ["StreamStats"]
+
+
+class StreamStats:
+    """Clock readings taken as a stream runs (``time.perf_counter`` seconds).
+
+    The derived figures are ``None`` until the moment they describe has happened.
+    """
+
+    __slots__ = (
+        "chunks",
+        "completion_tokens",
+        "finished_at",
+        "first_byte_at",
+        "first_chunk_at",
+        "first_token_at",
+        "started_at",
+    )
+
+    def __init__(self, started_at: float | None = None) -> None:
+        self.started_at = perf_counter() if started_at is None else started_at
+        self.first_byte_at: float | None = None
+        self.first_chunk_at: float | None = None
+        self.first_token_at: float | None = None
+        self.finished_at: float | None = None
+        self.chunks = 0
+        self.completion_tokens: int | None = None
+
+    @property
+    def time_to_first_byte(self) -> float | None:
+        """Seconds from the request to the first byte of the body."""
+        return None if self.first_byte_at is None else self.first_byte_at - self.started_at
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        """Seconds from the request to the first content, reasoning or tool-call delta."""
+        return None if self.first_token_at is None else self.first_token_at - self.started_at
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from the request to the end of the stream."""
+        return None if self.finished_at is None else self.finished_at - self.started_at
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Completion tokens per second after the first token.
+
+        Uses the server's ``usage.completion_tokens`` when it sent usage, and otherwise
+        counts chunks (one token per chunk is what most servers send).
+        """
+        if self.first_token_at is None or self.finished_at is None:
+            return None
+        elapsed = self.finished_at - self.first_token_at
+        tokens = self.completion_tokens if self.completion_tokens is not None else self.chunks
+        return tokens / elapsed if elapsed > 0 else None
+
+    def __repr__(self) -> str:
+        def fmt(value: float | None) -> str:
+            return "-" if value is None else f"{value:.3f}"
+
+        return (
+            f"StreamStats(chunks={self.chunks}, ttfb={fmt(self.time_to_first_byte)}s, "
+            f"ttft={fmt(self.time_to_first_token)}s, duration={fmt(self.duration)}s, "
+            f"tokens_per_second={fmt(self.tokens_per_second)})"
+        )

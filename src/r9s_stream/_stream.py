@@ -1,0 +1,259 @@
+"""The stream: an async iterator of chunks that owns its response and closes it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from time import perf_counter
+from types import TracebackType
+from typing import Any
+
+import anyio
+import httpx
+
+from ._accumulator import ChatCompletionAccumulator
+from ._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
+from ._exceptions import IncompleteStreamError, StreamError, StreamTimeoutError
+from ._models import ChatCompletion, ChatCompletionStreamEvent, Usage
+from ._stats import StreamStats
+
+__all__ = ["ChatCompletionStream", "TextDeltas"]
+
+
+class ChatCompletionStream:
+    """Typed chunks of one streamed chat completion, rebuilt into a message as they come.
+
+    Use it as ``async with … as stream: async for event in stream``: leaving the block (at
+    the end, on ``break``, on an error or on cancellation) closes the response. Every error
+    raised after the stream started is a ``StreamError`` whose ``completion`` holds what had
+    arrived.
+    """
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        *,
+        accumulate: bool = True,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        first_token_timeout: float | None = None,
+        idle_timeout: float | None = None,
+        total_timeout: float | None = None,
+        started_at: float | None = None,
+    ) -> None:
+        self.response = response
+        self.stats = StreamStats(started_at)
+        self._decoder = ChunkDecoder(max_event_size=max_event_size)
+        self._accumulator = ChatCompletionAccumulator() if accumulate else None
+        self._usage: Usage | None = None
+        self._events: list[ChatCompletionStreamEvent] = []
+        self._next = 0
+        self._reader: AsyncIterator[bytes] | None = None
+        self._failure: StreamError | None = None
+        self._closed = False
+        self._first_token_timeout = first_token_timeout
+        self._idle_timeout = idle_timeout
+        self._total_timeout = total_timeout
+        self._timed = not (first_token_timeout is None and idle_timeout is None and total_timeout is None)
+
+    # --- what the user reads -------------------------------------------------------------
+
+    @property
+    def completion(self) -> ChatCompletion:
+        """The ``ChatCompletion`` rebuilt from every chunk received so far."""
+        if self._accumulator is None:
+            raise RuntimeError("this stream was opened with accumulate=False")
+        return self._accumulator.completion
+
+    @property
+    def usage(self) -> Usage | None:
+        """Token usage from the stream's last usage chunk, or ``None`` if none came."""
+        return self._usage if self._accumulator is None else self._accumulator.usage
+
+    @property
+    def done(self) -> bool:
+        """True once ``data: [DONE]`` has been received."""
+        return self._decoder.done
+
+    def text_deltas(self, choice: int = 0) -> TextDeltas:
+        """An async iterator of the content strings of one choice, as they arrive."""
+        return TextDeltas(self, choice)
+
+    async def until_done(self) -> ChatCompletion:
+        """Read the rest of the stream; return the whole completion."""
+        async for _ in self:
+            pass
+        return self.completion
+
+    # --- iteration -----------------------------------------------------------------------
+
+    def __aiter__(self) -> ChatCompletionStream:
+        return self
+
+    async def __anext__(self) -> ChatCompletionStreamEvent:
+        index = self._next
+        events = self._events
+        if index < len(events):
+            self._next = index + 1
+            return events[index]
+        return await self._next_block()
+
+    async def _next_block(self) -> ChatCompletionStreamEvent:
+        decoder = self._decoder
+        while True:
+            if self._failure is not None:
+                await self._fail(self._failure)
+            if decoder.done or self._closed:
+                await self.aclose()
+                raise StopAsyncIteration
+            data = await self._read()
+            if data is None:
+                events = decoder.finish()
+                if not decoder.stopped:
+                    self._failure = IncompleteStreamError(self._incomplete_message())
+            else:
+                events = decoder.feed(data)
+            if decoder.error is not None:
+                self._failure = decoder.error
+            if events:
+                self._take(events)
+                self._events = events
+                self._next = 1
+                return events[0]
+
+    def _take(self, events: list[ChatCompletionStreamEvent]) -> None:
+        stats = self.stats
+        stats.chunks += len(events)
+        if stats.first_chunk_at is None:
+            stats.first_chunk_at = perf_counter()
+        accumulator = self._accumulator
+        if accumulator is not None:
+            accumulator.add_many(events)
+            if stats.first_token_at is None and accumulator.has_output():
+                stats.first_token_at = perf_counter()
+        else:
+            for event in events:
+                if event.usage is not None:
+                    self._usage = event.usage
+            if stats.first_token_at is None and any(_has_output(event) for event in events):
+                stats.first_token_at = perf_counter()
+
+    async def _read(self) -> bytes | None:
+        """The next bytes of the body, or ``None`` at its end."""
+        reader = self._reader
+        if reader is None:
+            reader = self._reader = self.response.aiter_bytes()
+        try:
+            if self._timed:
+                with anyio.fail_after(self._delay()):
+                    data = await reader.__anext__()
+            else:
+                data = await reader.__anext__()
+        except StopAsyncIteration:
+            return None
+        except TimeoutError:
+            await self._fail(StreamTimeoutError(self._timeout_message()))
+        except httpx.TimeoutException as exc:
+            await self._fail(StreamTimeoutError(f"the server stopped sending: {exc!r}"), exc)
+        except httpx.TransportError as exc:
+            await self._fail(IncompleteStreamError(f"the connection broke mid-stream: {exc!r}"), exc)
+        if self.stats.first_byte_at is None:
+            self.stats.first_byte_at = perf_counter()
+        return data
+
+    # --- timeouts ------------------------------------------------------------------------
+
+    def _delay(self) -> float | None:
+        now = perf_counter()
+        limits = []
+        if self._idle_timeout is not None:
+            limits.append(self._idle_timeout)
+        if self._first_token_timeout is not None and self.stats.chunks == 0:
+            limits.append(self.stats.started_at + self._first_token_timeout - now)
+        if self._total_timeout is not None:
+            limits.append(self.stats.started_at + self._total_timeout - now)
+        return max(0.0, min(limits)) if limits else None
+
+    def _timeout_message(self) -> str:
+        elapsed = perf_counter() - self.stats.started_at
+        if self._total_timeout is not None and elapsed >= self._total_timeout:
+            return f"the stream ran past total_timeout={self._total_timeout}s"
+        if self._first_token_timeout is not None and self.stats.chunks == 0 and elapsed >= self._first_token_timeout:
+            return f"no chunk within first_token_timeout={self._first_token_timeout}s"
+        return f"no data for idle_timeout={self._idle_timeout}s"
+
+    def _incomplete_message(self) -> str:
+        if self.stats.chunks == 0 and self.stats.first_byte_at is None:
+            return "the server closed the stream without sending anything (an empty 200 body)"
+        return f"the stream ended without data: [DONE] after {self.stats.chunks} chunks"
+
+    # --- closing -------------------------------------------------------------------------
+
+    async def _fail(self, error: StreamError, cause: BaseException | None = None) -> Any:
+        """Close, attach what was received, and raise ``error``."""
+        self._failure = error
+        await self.aclose()
+        if error.completion is None and self._accumulator is not None:
+            error.completion = self._accumulator.completion
+        if cause is not None:
+            raise error from cause
+        raise error
+
+    async def aclose(self) -> None:
+        """Close the response (and its connection, unless fully read). Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.stats.finished_at is None:
+            self.stats.finished_at = perf_counter()
+            usage = self.usage
+            self.stats.completion_tokens = None if usage is None else usage.completion_tokens
+        # Shielded: closing must finish even when we are here because of a cancellation.
+        with anyio.CancelScope(shield=True):
+            reader = self._reader
+            if reader is not None:
+                aclose = getattr(reader, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            await self.response.aclose()
+
+    async def __aenter__(self) -> ChatCompletionStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "done" if self.done else "closed" if self._closed else "open"
+        return f"<ChatCompletionStream {state} chunks={self.stats.chunks} url={self.response.url}>"
+
+
+class TextDeltas:
+    """Async iterator of one choice's content strings (empty strings skipped)."""
+
+    def __init__(self, stream: ChatCompletionStream, choice: int) -> None:
+        self._stream = stream
+        self._choice = choice
+
+    def __aiter__(self) -> TextDeltas:
+        return self
+
+    async def __anext__(self) -> str:
+        async for event in self._stream:
+            for choice in event.choices:
+                if choice.index == self._choice and choice.delta is not None and choice.delta.content:
+                    return choice.delta.content
+        raise StopAsyncIteration
+
+
+def _has_output(event: ChatCompletionStreamEvent) -> bool:
+    for choice in event.choices:
+        delta = choice.delta
+        if delta is not None and (
+            delta.content or delta.refusal or delta.reasoning_content or delta.reasoning or delta.tool_calls
+        ):
+            return True
+    return False
