@@ -18,6 +18,10 @@ from ._stats import StreamStats
 
 __all__ = ["ChatCompletionStream", "TextDeltas"]
 
+# How long and how much to read after [DONE] before closing (see _drain).
+_DRAIN_TIMEOUT = 0.25
+_DRAIN_MAX_BYTES = 65536
+
 
 class ChatCompletionStream:
     """Typed chunks of one streamed chat completion, rebuilt into a message as they come.
@@ -102,6 +106,8 @@ class ChatCompletionStream:
             if self._failure is not None:
                 await self._fail(self._failure)
             if decoder.done or self._closed:
+                if not self._closed:
+                    await self._drain()
                 await self.aclose()
                 raise StopAsyncIteration
             data = await self._read()
@@ -159,6 +165,25 @@ class ChatCompletionStream:
             self.stats.first_byte_at = perf_counter()
         return data
 
+    async def _drain(self) -> None:
+        """After ``[DONE]``, read the (normally empty) rest of the body, briefly.
+
+        A fully read response returns its connection to the pool, and httpx's chain of async
+        generators finishes: trio warns about every one garbage-collected unfinished.
+        """
+        reader = self._reader
+        if reader is None:
+            return
+        left = _DRAIN_MAX_BYTES
+        with anyio.move_on_after(_DRAIN_TIMEOUT):
+            try:
+                async for data in reader:
+                    left -= len(data)
+                    if left <= 0:
+                        break
+            except httpx.HTTPError:
+                pass  # the completion is already whole; a broken tail changes nothing
+
     # --- timeouts ------------------------------------------------------------------------
 
     def _delay(self) -> float | None:
@@ -176,7 +201,11 @@ class ChatCompletionStream:
         elapsed = perf_counter() - self.stats.started_at
         if self._total_timeout is not None and elapsed >= self._total_timeout:
             return f"the stream ran past total_timeout={self._total_timeout}s"
-        if self._first_token_timeout is not None and self.stats.chunks == 0 and elapsed >= self._first_token_timeout:
+        if (
+            self._first_token_timeout is not None
+            and self.stats.chunks == 0
+            and elapsed >= self._first_token_timeout
+        ):
             return f"no chunk within first_token_timeout={self._first_token_timeout}s"
         return f"no data for idle_timeout={self._idle_timeout}s"
 
