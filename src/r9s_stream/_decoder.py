@@ -1,10 +1,11 @@
 """Chunk decoding: response bytes → typed chunks, the end, or a typed error. Pure, no I/O.
 
-The common block — nothing but ``data: {...}`` events — is decoded in one msgspec call: the
-payloads are joined into a JSON array by a single ``bytes.replace`` and decoded as
-``list[ChatCompletionStreamEvent]``. Anything else, or a block whose batch decode fails, is
-taken event by event, so the events before a bad one are still delivered and the error names
-the bad one.
+The common block — nothing but ``data: {...}`` events — is decoded in one msgspec call: a
+single ``bytes.replace`` turns it into JSON lines for ``Decoder.decode_lines``. Anything else
+(``[DONE]``, comments, named events, multi-line data, an error object), or a block whose fast
+decode fails, takes the careful path: events are parsed one by one (by httpx-sse's decoder
+where they are unusual), so the events before a bad one are still delivered and the error
+names the bad one.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "ChunkDecoder"]
 
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
-_DATA = b"data: "
+# Every event of a block follows a blank line (see SSEFramer), so this prefixes each one.
 _SEPARATOR = b"\n\ndata: "
+_SHRINK = len(_SEPARATOR) - 1  # bytes saved by each separator → newline rewrite
 # `"error"` may be a token or a content word; only a key (`"error":`) is worth a closer look.
 _ERROR_KEY = re.compile(rb'"error"\s*:')
 
@@ -68,13 +70,31 @@ class ChunkDecoder:
         if self.done or self.error is not None:
             return []
         try:
-            block = self._framer.feed(data)
+            framed = self._framer.feed(data)
         except OverflowError:
             self._too_large()
             return []
-        if block is None:
+        if framed is None:
             return []
-        return self._decode_block(block)
+        buffer, end = framed
+        if buffer.startswith(_SEPARATOR):
+            # The common block: every event is `\n\ndata: {...}`. Rewriting each separator
+            # to a newline turns the block into JSON lines, decoded in one call. The rest of
+            # the buffer (an unfinished event) is cut off without copying.
+            lines = buffer.replace(_SEPARATOR, b"\n")
+            count = (len(buffer) - len(lines)) // _SHRINK - buffer.startswith(_SEPARATOR, end)
+            if not (b'"error"' in lines and _ERROR_KEY.search(lines)):
+                try:
+                    events = _chunk_decoder.decode_lines(memoryview(lines)[: end - _SHRINK * count])
+                except (msgspec.DecodeError, UnicodeDecodeError):
+                    pass
+                else:
+                    # A count that differs means an event the fast path cannot judge
+                    # (an empty one, a stray line): the careful path decides.
+                    if len(events) == count:
+                        self.events_seen += count
+                        return events
+        return self._decode_events(buffer[:end])
 
     def finish(self) -> list[ChatCompletionStreamEvent]:
         """At end of input: decode an event left without its closing blank line.
@@ -88,31 +108,12 @@ class ChunkDecoder:
         block = self._framer.finish()
         if block is None:
             return []
-        events = self._decode_block(block)
+        events = self._decode_events(block)
         if isinstance(self.error, StreamDecodeError):
             self.error = None
         return events
 
-    # --- blocks --------------------------------------------------------------------------
-
-    def _decode_block(self, block: bytes) -> list[ChatCompletionStreamEvent]:
-        count = block.count(_SEPARATOR) + 1
-        if (
-            block.startswith(_DATA)
-            and block.count(b"\n") == 2 * (count - 1)
-            and b"[DONE]" not in block
-            and not (b'"error"' in block and _ERROR_KEY.search(block))
-        ):
-            # Only single-line `data: ` events: one decode for all of them.
-            try:
-                events = _batch_decoder.decode(b"[" + block[6:].replace(_SEPARATOR, b",") + b"]")
-            except (msgspec.DecodeError, UnicodeDecodeError):
-                pass
-            else:
-                if len(events) == count:
-                    self.events_seen += count
-                    return events
-        return self._decode_events(block)
+    # --- the careful path ----------------------------------------------------------------
 
     def _decode_events(self, block: bytes) -> list[ChatCompletionStreamEvent]:
         payloads: list[bytes] = []

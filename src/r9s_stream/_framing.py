@@ -19,6 +19,7 @@ from httpx_sse._decoders import SSEDecoder
 __all__ = ["SSEFramer", "SpecEvent", "parse_event"]
 
 _BOM = b"\xef\xbb\xbf"
+_SEPARATOR = b"\n\n"
 
 
 class SpecEvent:
@@ -50,29 +51,37 @@ def parse_event(decoder: SSEDecoder, raw: bytes) -> SpecEvent | None:
 
 
 class SSEFramer:
-    """Buffers response bytes and hands out blocks of complete events."""
+    """Buffers response bytes and hands out blocks of complete events.
+
+    A block starts with the blank line that ended the event before it (a virtual one at the
+    start of the stream), so every event in it is preceded by ``\n\n``: the decoder can
+    then rewrite every ``\n\ndata: `` alike with one ``bytes.replace``.
+    """
 
     def __init__(self, max_event_size: int) -> None:
         self.max_event_size = max_event_size
-        self._pending: list[bytes] = []
-        self._pending_size = 0
+        self._parts: list[bytes] = [_SEPARATOR]
+        self._size = 0
         self._at_start = True
+        self._bom_prefix = b""
         self._cr_pending = False
 
     @property
     def buffered(self) -> int:
         """Bytes of an event that has started but not yet ended."""
-        return self._pending_size
+        return self._size
 
     def pending_bytes(self) -> bytes:
         """The bytes of the unfinished event (for error messages)."""
-        return b"".join(self._pending)
+        return b"".join(self._parts)[len(_SEPARATOR) :]
 
-    def feed(self, data: bytes) -> bytes | None:
-        """Add bytes; return the block of events they completed, or ``None``.
+    def feed(self, data: bytes) -> tuple[bytes, int] | None:
+        """Add bytes; return ``(buffer, end)`` when they complete events, else ``None``.
 
-        The block holds whole events separated by blank lines, without the final blank
-        line. Raises ``OverflowError`` when one unfinished event passes ``max_event_size``.
+        ``buffer[:end]`` is the block of complete events, without the blank line after the
+        last one; the rest of ``buffer`` is kept for the next call (the caller must not
+        keep it). Raises ``OverflowError`` when one unfinished event passes
+        ``max_event_size``.
         """
         if self._at_start:
             data = self._strip_bom(data)
@@ -85,48 +94,42 @@ class SSEFramer:
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         if not data:
             return None
-        pending = self._pending
-        if pending:
-            if b"\n\n" not in data and not (data[:1] == b"\n" and pending[-1][-1:] == b"\n"):
-                return self._hold(data)
-            pending.append(data)
-            data = b"".join(pending)
-            pending.clear()
-            self._pending_size = 0
+        parts = self._parts
         end = data.rfind(b"\n\n")
-        if end < 0:
+        if end < 0 and not (data[:1] == b"\n" and parts[-1][-1:] == b"\n"):
             return self._hold(data)
-        rest = data[end + 2 :]
-        if rest:
-            self._hold(rest)
-        return data[:end]
+        # Searching only the new bytes keeps a long event linear: held parts are joined
+        # once, when the blank line that ends the event arrives.
+        parts.append(data)
+        buffer = b"".join(parts)
+        end = buffer.rfind(b"\n\n")
+        tail = buffer[end:]
+        self._parts = [tail]
+        self._size = len(tail) - len(_SEPARATOR)
+        if end <= len(_SEPARATOR) and not buffer[:end].strip():
+            return None  # only blank lines so far
+        return buffer, end
 
     def finish(self) -> bytes | None:
-        """At end of input: the unfinished event, treated as if a blank line closed it."""
-        if not self._pending:
-            return None
-        data = b"".join(self._pending)
-        self._pending.clear()
-        self._pending_size = 0
-        return data.rstrip(b"\n") or None
+        """At end of input: the unfinished event, as a block (as if a blank line ended it)."""
+        block = b"".join(self._parts).rstrip(b"\n")
+        self._parts = [_SEPARATOR]
+        self._size = 0
+        return block if block.strip() else None
 
     def _hold(self, data: bytes) -> None:
-        self._pending.append(data)
-        self._pending_size += len(data)
-        if self._pending_size > self.max_event_size:
-            raise OverflowError(self._pending_size)
+        self._parts.append(data)
+        self._size += len(data)
+        if self._size > self.max_event_size:
+            raise OverflowError(self._size)
         return None
 
     def _strip_bom(self, data: bytes) -> bytes:
         # The BOM may arrive split over reads: hold its first bytes until it is decided.
-        if self._pending:
-            data = b"".join(self._pending) + data
-            self._pending.clear()
-            self._pending_size = 0
+        data = self._bom_prefix + data
         if len(data) < len(_BOM) and _BOM.startswith(data):
-            if data:
-                self._pending.append(data)
-                self._pending_size = len(data)
+            self._bom_prefix = data
             return b""
+        self._bom_prefix = b""
         self._at_start = False
         return data[3:] if data.startswith(_BOM) else data
