@@ -1,0 +1,40 @@
+"""The benchmark scripts still run (a tiny smoke run; speed is never asserted here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _run(*args: str, timeout: float = 120) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / args[0]), *args[1:]],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_stream_benchmark_quick_prints_the_table() -> None:
+    """`stream.py --quick` reads both kinds with every contender, checks them and prints the table."""
+    out = _run("stream.py", "--quick", "--no-memory")
+    assert "| contender | µs/event |" in out
+    for kind in ("content", "tools"):
+        assert f"### {kind} stream, N=200 chunks" in out
+    for label in (
+        "r9s_stream (iterate + accumulate)",
+        "r9s_stream accumulate=False",
+        "openai-python AsyncStream",
+        "openai-python .stream() helper",
+        "httpx-sse + json.loads",
+        "httpx-sse + msgspec",
+        "limit: split bytes + msgspec",
+    ):
+        assert out.count(f"| {label} |") == 2, label
+    assert "× the limit" in out
