@@ -170,9 +170,7 @@ class _ChoiceState:
         )
 
 
-def _extended(
-    mine: list[TokenLogprob] | None, more: list[TokenLogprob] | None
-) -> list[TokenLogprob] | None:
+def _extended(mine: list[TokenLogprob] | None, more: list[TokenLogprob] | None) -> list[TokenLogprob] | None:
     if more is None:
         return mine
     if mine is None:
@@ -257,7 +255,7 @@ class ChatCompletionAccumulator:
     def has_output(self) -> bool:
         """Whether any content, refusal, reasoning or tool call has arrived yet."""
         return any(
-            s.content and any(s.content) or s.refusal or s.reasoning or s.tool_calls or s.function_call
+            (s.content and any(s.content)) or s.refusal or s.reasoning or s.tool_calls or s.function_call
             for s in self._choices.values()
         )
 
@@ -274,4 +272,3 @@ class ChatCompletionAccumulator:
         if self._service_tier is None and event.service_tier:
             self._service_tier = event.service_tier
         self._missing_metadata = not (self._id and self._model and self._created)
-

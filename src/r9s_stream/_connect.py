@@ -59,9 +59,8 @@ class ChatStreamConnection:
 
     async def __aenter__(self) -> ChatCompletionStream:
         started = perf_counter()
-        limits = [
-            t for t in (self._stream_options["first_token_timeout"], self._stream_options["total_timeout"]) if t is not None
-        ]
+        options = self._stream_options
+        limits = [t for t in (options["first_token_timeout"], options["total_timeout"]) if t is not None]
         try:
             with anyio.fail_after(min(limits) if limits else None):
                 response = await self._client.send(self._request, stream=True, **self._send_arguments)

@@ -18,9 +18,9 @@ from httpx_sse._decoders import SSEDecoder
 
 from ._exceptions import (
     EventTooLargeError,
-    R9sStreamError,
     StreamAPIError,
     StreamDecodeError,
+    StreamError,
 )
 from ._framing import SSEFramer, parse_event
 from ._models import ChatCompletionStreamEvent
@@ -55,7 +55,7 @@ class ChunkDecoder:
 
     def __init__(self, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
         self.done = False
-        self.error: R9sStreamError | None = None
+        self.error: StreamError | None = None
         self.events_seen = 0
         self._framer = SSEFramer(max_event_size)
         self._spec = SSEDecoder()

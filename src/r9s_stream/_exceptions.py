@@ -69,9 +69,7 @@ class UnexpectedContentTypeError(R9sStreamError):
 
     def __init__(self, content_type: str, body_start: str) -> None:
         shown = content_type or "(no content-type header)"
-        super().__init__(
-            f"expected a text/event-stream response, got {shown}; body starts: {body_start!r}"
-        )
+        super().__init__(f"expected a text/event-stream response, got {shown}; body starts: {body_start!r}")
         self.content_type = content_type
         self.body_start = body_start
 

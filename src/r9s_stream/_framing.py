@@ -97,7 +97,8 @@ class SSEFramer:
         parts = self._parts
         end = data.rfind(b"\n\n")
         if end < 0 and not (data[:1] == b"\n" and parts[-1][-1:] == b"\n"):
-            return self._hold(data)
+            self._hold(data)
+            return None
         # Searching only the new bytes keeps a long event linear: held parts are joined
         # once, when the blank line that ends the event arrives.
         parts.append(data)
@@ -122,7 +123,6 @@ class SSEFramer:
         self._size += len(data)
         if self._size > self.max_event_size:
             raise OverflowError(self._size)
-        return None
 
     def _strip_bom(self, data: bytes) -> bytes:
         # The BOM may arrive split over reads: hold its first bytes until it is decided.
