@@ -1,17 +1,69 @@
 """``r9s_stream.testing``: fake chat-completion streams for your own tests.
 
-Serve recorded or scripted SSE bytes through an ``httpx.MockTransport`` in pieces of a
-chosen size, so the client under test sees the same chunked reads a network produces::
+Describe a stream with Python values, or take a recorded ``.sse`` file, and serve it through
+an ``httpx.MockTransport`` so the client under test reads it the way a network delivers it::
 
+    import httpx
+    import r9s_stream as rs
     from r9s_stream import testing
 
-    body = testing.load_sse("tests/fixtures/my-capture.sse")
-    transport = testing.sse_transport(body, piece_size=7)      # or seed=42: random pieces
-    async with httpx.AsyncClient(transport=transport) as http:
-        async with rs.aconnect_chat_stream(http, "POST", "https://x/v1/chat/completions", json={}) as s:
-            completion = await s.until_done()
+    scenario = testing.ChatScenario(
+        text="Paris is sunny.",                      # streamed word by word
+        reasoning="The user wants the weather.",     # `reasoning_content` deltas, first
+        tool_calls=[testing.ScriptedToolCall("get_weather", {"city": "Paris"})],
+        usage=True,                                  # a usage-only final chunk (counted)
+    )
+    async with httpx.AsyncClient(transport=scenario.transport()) as http:
+        async with rs.aconnect_chat_stream(http, "POST", "https://test/v1/chat/completions") as s:
+            assert await s.until_done() == scenario.completion()
+
+``ChatScenario`` fields: ``text``, ``reasoning``, ``refusal``, ``tool_calls`` (each call's
+arguments stream in ``fragments`` pieces; several calls are parallel calls with indexes 0, 1,
+…), ``n`` (choices, interleaved), ``finish_reason``, ``usage`` (``True`` counted, ``False``
+none, or a ``Usage``), ``prompt_tokens``, ``token_size`` (characters per chunk instead of
+words), ``model``/``id``/``created``/``system_fingerprint``, ``delay`` (seconds before each
+read) and ``fault``. Its methods: ``chunks()`` (payload dicts), ``encode()`` (the exact wire
+bytes: compact JSON, ``data: …`` frames, ``data: [DONE]``), ``transport()``,
+``completion()`` (the ``ChatCompletion`` the stream rebuilds to) and ``replace(**changes)``.
+
+Faults (``after=N``: once N chunks have been sent):
+
+- ``Truncate(after)``: the body ends cleanly without ``data: [DONE]``.
+- ``Malformed(at, payload=…)``: chunk ``at`` is replaced by a payload that is not a chunk.
+- ``MidStreamError(after, message=…, type=…, code=…)``: ``data: {"error": …}``, then the end.
+- ``Stall(after, seconds)``: nothing for ``seconds``, then the rest (time out on it).
+- ``Disconnect(after, error=httpx.RemoteProtocolError)``: reading the body raises ``error``.
+
+Recordings: ``load_sse(path_or_name)`` reads a ``.sse`` file; ``sse_transport(body,
+piece_size=N)`` or ``seed=S`` serves any bytes in N-byte or random 1..97-byte pieces;
+``split_pieces`` is the cutting on its own.
+
+A real server: ``run_server()`` starts the embedded OpenAI-compatible HTTP server (the
+``server`` extra, uvicorn) on a free loopback port in a background thread::
+
+    with testing.run_server() as base_url:   # "http://127.0.0.1:PORT/v1"
+        ...                                  # model names choose scenarios: see r9s_stream._server
 """
 
-from ._transport import load_sse, split_pieces, sse_transport
+from ._faults import Disconnect, Fault, Malformed, MidStreamError, Pause, Stall, Step, Truncate
+from ._scenario import ChatScenario, ScriptedToolCall, split_tokens
+from ._transport import StepsStream, load_sse, split_pieces, sse_transport, steps_transport
 
-__all__ = ["load_sse", "split_pieces", "sse_transport"]
+__all__ = [
+    "ChatScenario",
+    "Disconnect",
+    "Fault",
+    "Malformed",
+    "MidStreamError",
+    "Pause",
+    "ScriptedToolCall",
+    "Stall",
+    "Step",
+    "StepsStream",
+    "Truncate",
+    "load_sse",
+    "split_pieces",
+    "split_tokens",
+    "sse_transport",
+    "steps_transport",
+]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 
+import anyio
 import httpx
 
-__all__ = ["load_sse", "split_pieces", "sse_transport"]
+from ._faults import Pause, Step
+
+__all__ = ["StepsStream", "load_sse", "split_pieces", "sse_transport", "steps_transport"]
 
 # Random pieces are at most this long: small enough to cut most events, lines and UTF-8
 # sequences somewhere, large enough to also put several events into one read.
@@ -28,7 +31,10 @@ def split_pieces(body: bytes, size: int | None = None, *, seed: int | None = Non
         return [body[i : i + size] for i in range(0, len(body), size)] or [b""]
     if seed is None:
         return [body]
-    rng = random.Random(seed)
+    return _random_pieces(body, random.Random(seed))
+
+
+def _random_pieces(body: bytes, rng: random.Random) -> list[bytes]:
     pieces: list[bytes] = []
     position = 0
     while position < len(body):
@@ -38,15 +44,96 @@ def split_pieces(body: bytes, size: int | None = None, *, seed: int | None = Non
     return pieces or [b""]
 
 
-class PiecesStream(httpx.AsyncByteStream):
-    """An async response body that yields the given pieces one read at a time."""
+class StepsStream(httpx.AsyncByteStream):
+    """An async response body played from steps: bytes are reads, a ``Pause`` waits, a
+    ``Disconnect`` raises its transport error, as a broken connection would.
 
-    def __init__(self, pieces: list[bytes]) -> None:
-        self._pieces = pieces
+    Runs of bytes are re-cut into ``piece_size`` or seeded random pieces when asked, else
+    each bytes step is one read. ``delay`` seconds pass before every read.
+    """
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for piece in self._pieces:
-            yield piece
+    def __init__(
+        self,
+        steps: Sequence[Step],
+        *,
+        piece_size: int | None = None,
+        seed: int | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        self._steps = _cut_runs(steps, piece_size, seed)
+        self._delay = delay
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        # A plain iterator, not an async generator: trio warns about generators that are
+        # garbage-collected unfinished, which every stream closed early would leave behind.
+        return _StepsIterator(iter(self._steps), self._delay)
+
+
+class _StepsIterator:
+    def __init__(self, steps: Iterator[Step], delay: float) -> None:
+        self._steps = steps
+        self._delay = delay
+
+    def __aiter__(self) -> _StepsIterator:
+        return self
+
+    async def __anext__(self) -> bytes:
+        for step in self._steps:
+            if isinstance(step, bytes):
+                if self._delay > 0:
+                    await anyio.sleep(self._delay)
+                return step
+            if isinstance(step, Pause):
+                await anyio.sleep(step.seconds)
+            else:
+                raise step.error(step.message)
+        raise StopAsyncIteration
+
+
+def _cut_runs(steps: Sequence[Step], piece_size: int | None, seed: int | None) -> list[Step]:
+    if piece_size is None and seed is None:
+        return [step for step in steps if step != b""]
+    rng = random.Random(seed)
+    result: list[Step] = []
+    run: list[bytes] = []
+
+    def flush() -> None:
+        blob = b"".join(run)
+        run.clear()
+        if blob:
+            result.extend(
+                split_pieces(blob, piece_size) if piece_size is not None else _random_pieces(blob, rng)
+            )
+
+    for step in steps:
+        if isinstance(step, bytes):
+            run.append(step)
+        else:
+            flush()
+            result.append(step)
+    flush()
+    return result
+
+
+def steps_transport(
+    steps: Sequence[Step],
+    *,
+    piece_size: int | None = None,
+    seed: int | None = None,
+    delay: float = 0.0,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.MockTransport:
+    """A transport answering every request with a body played from ``steps`` (see ``StepsStream``)."""
+    if piece_size is not None and seed is not None:
+        raise ValueError("give piece_size or seed, not both")
+    response_headers = {"content-type": "text/event-stream", **(headers or {})}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        body = StepsStream(steps, piece_size=piece_size, seed=seed, delay=delay)
+        return httpx.Response(status_code, headers=response_headers, stream=body)
+
+    return httpx.MockTransport(handle)
 
 
 def sse_transport(
@@ -61,13 +148,8 @@ def sse_transport(
 
     The content type is ``text/event-stream`` unless ``headers`` says otherwise.
     """
-    pieces = split_pieces(body, piece_size, seed=seed)
-    response_headers = {"content-type": "text/event-stream", **(headers or {})}
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status_code, headers=response_headers, stream=PiecesStream(pieces))
-
-    return httpx.MockTransport(handle)
+    split_pieces(body, piece_size, seed=seed)  # refuse bad arguments now, not on the first request
+    return steps_transport([body], piece_size=piece_size, seed=seed, status_code=status_code, headers=headers)
 
 
 def load_sse(name_or_path: str | Path) -> bytes:
