@@ -1,6 +1,7 @@
 """r9s_stream: fast, correct async streaming of OpenAI-compatible chat completions."""
 
 from ._accumulator import ChatCompletionAccumulator
+from ._client import AsyncClient
 from ._connect import ChatStreamConnection, aconnect_chat_stream
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
 from ._exceptions import (
@@ -39,6 +40,7 @@ from ._version import __version__
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
     "APIStatusError",
+    "AsyncClient",
     "ChatCompletion",
     "ChatCompletionAccumulator",
     "ChatCompletionChoice",

@@ -1,0 +1,167 @@
+"""``AsyncClient``: base URL, API key and request body for streamed chat completions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+import httpx
+import msgspec
+
+from ._client_stream import ClientStreamConnection, StreamLimits
+from ._models import ChatCompletion
+from ._version import __version__
+
+__all__ = ["DEFAULT_BASE_URL", "AsyncClient"]
+
+DEFAULT_BASE_URL = "https://api.r9s.ai/v1"
+API_KEY_VARIABLE = "R9S_API_KEY"
+BASE_URL_VARIABLE = "R9S_BASE_URL"
+
+USER_AGENT = f"r9s-stream/{__version__} (python-httpx/{httpx.__version__})"
+
+# One encoder for every request body.
+_encoder = msgspec.json.Encoder()
+# The default stream_options: ask for the usage chunk at the end (read-only, shared).
+_INCLUDE_USAGE: Mapping[str, Any] = MappingProxyType({"include_usage": True})
+
+
+class AsyncClient:
+    """A client for one OpenAI-compatible endpoint (the r9s gateway unless told otherwise).
+
+    ``api_key`` and ``base_url`` default to the ``R9S_API_KEY`` and ``R9S_BASE_URL``
+    environment variables, then to no key and ``https://api.r9s.ai/v1``. Pass
+    ``http_client`` to share a connection pool: the client then never closes it. Timeouts
+    are seconds (``None``: no limit): ``timeout`` is httpx's, per request (connect, each
+    read, write, pool); ``first_token_timeout`` and ``total_timeout`` count from the call,
+    retries included; ``idle_timeout`` is the longest gap between two reads of the body.
+    Each raises ``StreamTimeoutError``, carrying the completion received so far.
+
+    ```python
+    async with rs.AsyncClient() as client:
+        async with client.stream(model="m", messages=[{"role": "user", "content": "hi"}]) as stream:
+            async for event in stream: ...
+    ```
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        max_retries: int = 2,
+        timeout: float | httpx.Timeout | None = 60.0,
+        first_token_timeout: float | None = None,
+        idle_timeout: float | None = None,
+        total_timeout: float | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        for name, value in (
+            ("first_token_timeout", first_token_timeout),
+            ("idle_timeout", idle_timeout),
+            ("total_timeout", total_timeout),
+        ):
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be a positive number of seconds or None, got {value}")
+        self._api_key = api_key or os.environ.get(API_KEY_VARIABLE) or None
+        self._base_url = (base_url or os.environ.get(BASE_URL_VARIABLE) or DEFAULT_BASE_URL).rstrip("/")
+        self._chat_url = f"{self._base_url}/chat/completions"
+        self._limits = StreamLimits(
+            max_retries=max_retries,
+            timeout=timeout,
+            first_token_timeout=first_token_timeout,
+            idle_timeout=idle_timeout,
+            total_timeout=total_timeout,
+        )
+        headers = httpx.Headers(
+            {"User-Agent": USER_AGENT, "Accept": "text/event-stream", "Content-Type": "application/json"}
+        )
+        if self._api_key is not None:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        headers.update(default_headers or {})
+        self._headers = headers
+        self._owns_http_client = http_client is None
+        self._http_client = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint's base URL, without a trailing slash; requests go to ``/chat/completions``."""
+        return self._base_url
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a request is sent again after a retryable failure."""
+        return self._limits.max_retries
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the underlying httpx client is closed (by us, or by its owner)."""
+        return self._http_client.is_closed
+
+    def stream(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Mapping[str, Any]],
+        stream_options: Mapping[str, Any] | None = _INCLUDE_USAGE,
+        **fields: Any,
+    ) -> ClientStreamConnection:
+        """Start a streamed chat completion: ``async with client.stream(...) as stream``.
+
+        Every other OpenAI request field (``temperature``, ``tools``, ``max_tokens``, …)
+        passes through to the body unchanged. ``stream_options`` asks for the usage chunk by
+        default; ``stream_options=None`` leaves it out for servers that reject it. Raises
+        ``APIStatusError`` for a non-2xx answer once retries are spent.
+        """
+        if "stream" in fields:
+            raise TypeError("client.stream() always streams; do not pass stream=")
+        body: dict[str, Any] = {"model": model, "messages": list(messages), **fields, "stream": True}
+        if stream_options is not None:
+            body["stream_options"] = dict(stream_options)
+        return ClientStreamConnection(
+            self._http_client,
+            self._chat_url,
+            headers=self._headers,
+            content=_encoder.encode(body),
+            limits=self._limits,
+            secret=self._api_key,
+        )
+
+    async def complete(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Mapping[str, Any]],
+        stream_options: Mapping[str, Any] | None = _INCLUDE_USAGE,
+        **fields: Any,
+    ) -> ChatCompletion:
+        """Stream a chat completion to its end and return it, rebuilt, usage included."""
+        async with self.stream(
+            model=model, messages=messages, stream_options=stream_options, **fields
+        ) as stream:
+            return await stream.until_done()
+
+    async def aclose(self) -> None:
+        """Close the connection pool if this client made it; a caller's client stays open."""
+        if self._owns_http_client:
+            await self._http_client.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        key = "None" if self._api_key is None else "'[hidden]'"
+        return f"AsyncClient(base_url={self.base_url!r}, api_key={key}, max_retries={self.max_retries})"
