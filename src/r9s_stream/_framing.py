@@ -19,6 +19,8 @@ from httpx_sse._decoders import SSEDecoder
 __all__ = ["SSEFramer", "SpecEvent", "parse_event"]
 
 _BOM = b"\xef\xbb\xbf"
+# Bytes of an oversized event kept for its error message (the separator, then ~200 bytes).
+_ERROR_HEAD = 256
 _SEPARATOR = b"\n\n"
 
 
@@ -122,7 +124,17 @@ class SSEFramer:
         self._parts.append(data)
         self._size += len(data)
         if self._size > self.max_event_size:
-            raise OverflowError(self._size)
+            # Let the event go at once, keeping only its start for the error message: the
+            # limit bounds memory, so neither a join nor the held parts may outlive it.
+            size = self._size
+            head = b""
+            for part in self._parts:
+                head += part[: _ERROR_HEAD - len(head)]
+                if len(head) >= _ERROR_HEAD:
+                    break
+            self._parts = [head]
+            self._size = len(head) - len(_SEPARATOR)
+            raise OverflowError(size)
 
     def _strip_bom(self, data: bytes) -> bytes:
         # The BOM may arrive split over reads: hold its first bytes until it is decided.
