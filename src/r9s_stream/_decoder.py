@@ -40,6 +40,9 @@ class _ErrorEnvelope(msgspec.Struct, gc=False):
     error: Any = None
 
 
+# What a hostile payload can make msgspec raise: bad JSON or types, bad UTF-8, deep nesting.
+_UNDECODABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+
 _chunk_decoder = msgspec.json.Decoder(ChatCompletionStreamEvent)
 _batch_decoder = msgspec.json.Decoder(list[ChatCompletionStreamEvent])
 _envelope_decoder = msgspec.json.Decoder(_ErrorEnvelope)
@@ -86,7 +89,7 @@ class ChunkDecoder:
             if not (b'"error"' in lines and _ERROR_KEY.search(lines)):
                 try:
                     events = _chunk_decoder.decode_lines(memoryview(lines)[: end - _SHRINK * count])
-                except (msgspec.DecodeError, UnicodeDecodeError):
+                except _UNDECODABLE:
                     pass
                 else:
                     # A count that differs means an event the fast path cannot judge
@@ -157,7 +160,7 @@ class ChunkDecoder:
         if len(payloads) > 1:
             try:
                 events = _batch_decoder.decode(b"[" + b",".join(payloads) + b"]")
-            except (msgspec.DecodeError, UnicodeDecodeError):
+            except _UNDECODABLE:
                 pass
             else:
                 if len(events) == len(payloads):
@@ -167,7 +170,7 @@ class ChunkDecoder:
         for payload in payloads:
             try:
                 event = _decode_one(payload)
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, RecursionError) as exc:
                 self.error = StreamDecodeError(
                     str(exc), data=payload.decode("utf-8", "replace"), position=self.events_seen
                 )
@@ -195,13 +198,14 @@ def _stream_api_error(payload: bytes, *, named: bool) -> StreamAPIError | None:
     """The error a payload reports, or ``None`` when it is an ordinary chunk."""
     body = payload.decode("utf-8", "replace")
     try:
-        error = _envelope_decoder.decode(payload).error if not named else None
-    except (msgspec.DecodeError, UnicodeDecodeError):
+        # From the text: invalid UTF-8 in the message must not hide the error.
+        error = _envelope_decoder.decode(body).error if not named else None
+    except (msgspec.DecodeError, RecursionError):
         return None  # not JSON: decoded as a chunk, it raises StreamDecodeError
     if named:
         try:
-            parsed = msgspec.json.decode(payload) if payload.strip() else None
-        except (msgspec.DecodeError, UnicodeDecodeError):
+            parsed = msgspec.json.decode(body) if body.strip() else None
+        except (msgspec.DecodeError, RecursionError):
             parsed = None
         error = parsed.get("error", parsed) if isinstance(parsed, dict) else (body or None)
     elif error is None:
