@@ -1,0 +1,139 @@
+"""Helpers for the reliability tests: loopback servers, ports, open sockets, chunk bytes.
+
+Used by test_faults_llmock, test_bad_input, test_fuzz, test_cancellation, test_soak and
+test_security. Every server started here listens on 127.0.0.1 only, on a free port, and is
+stopped when its ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+__all__ = [
+    "HOST",
+    "chunk",
+    "free_port",
+    "open_sockets",
+    "running_llmock",
+    "running_loopback_app",
+    "sse",
+    "wait_for_port",
+]
+
+HOST = "127.0.0.1"
+_TESTS = Path(__file__).resolve().parent
+_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Poll until something accepts connections on ``port``; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before listening on {port}")
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on {HOST}:{port} within {timeout}s")
+
+
+@contextlib.contextmanager
+def _running(command: Sequence[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://{HOST}:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def running_llmock(*arguments: str) -> Iterator[str]:
+    """Run ``llmock serve`` on a free loopback port; yield its root URL."""
+    port = free_port()
+    executable = _BIN / "llmock"
+    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "llmock.cli"]
+    command += ["serve", "--host", HOST, "--port", str(port), "--log-level", "warning", *arguments]
+    with _running(command, port) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_loopback_app(*, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run tests/_reliability_app.py under uvicorn on a free loopback port; yield its URL."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(_TESTS),
+        "_reliability_app:app",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--backlog",
+        "4096",
+    ]
+    with _running(command, port, env) as url:
+        yield url
+
+
+def open_sockets() -> int:
+    """How many sockets this process has open (Linux: counted in /proc/self/fd)."""
+    count = 0
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                count += 1
+    return count
+
+
+def chunk(content: str | None = None, *, finish: str | None = None, index: int = 0) -> dict[str, object]:
+    """A chat.completion.chunk payload with one choice."""
+    delta: dict[str, object] = {} if content is None else {"content": content}
+    return {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def sse(*payloads: object, done: bool = True) -> bytes:
+    """The wire bytes of ``data: …`` events for the payloads, then ``data: [DONE]``."""
+    events = [f"data: {json.dumps(p, separators=(',', ':'))}\n\n".encode() for p in payloads]
+    if done:
+        events.append(b"data: [DONE]\n\n")
+    return b"".join(events)
