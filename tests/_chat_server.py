@@ -44,11 +44,12 @@ class Reply:
 
 @dataclass
 class ReceivedRequest:
-    """What the server got: path, headers (lower-case names) and the decoded JSON body."""
+    """What the server got: path, headers (lower-case names), the JSON body, and when."""
 
     path: str
     headers: dict[str, str]
     body: Any
+    at: float = field(default_factory=time.monotonic)
 
 
 class ServerCutConnection(Exception):
