@@ -42,11 +42,12 @@ A real server: ``run_server()`` starts the embedded OpenAI-compatible HTTP serve
 ``server`` extra, uvicorn) on a free loopback port in a background thread::
 
     with testing.run_server() as base_url:   # "http://127.0.0.1:PORT/v1"
-        ...                                  # model names choose scenarios: see r9s_stream._server
+        ...                                  # model names choose scenarios (below)
 """
 
 from ._faults import Disconnect, Fault, Malformed, MidStreamError, Pause, Stall, Step, Truncate
 from ._scenario import ChatScenario, ScriptedToolCall, split_tokens
+from ._server_thread import run_server
 from ._transport import StepsStream, load_sse, split_pieces, sse_transport, steps_transport
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "StepsStream",
     "Truncate",
     "load_sse",
+    "run_server",
     "split_pieces",
     "split_tokens",
     "sse_transport",
