@@ -67,23 +67,24 @@ def error_body(message: str) -> list[bytes]:
 
 
 async def test_429_waits_as_long_as_retry_after_says(server: ScriptedServer) -> None:
-    """A 429 with ``Retry-After: 0.2`` is retried after at least 0.2 s, then the reply streams."""
-    server.script.append(Reply(429, {"retry-after": "0.2", **JSON}, error_body("slow down")))
+    """A 429 with ``Retry-After: 0.6`` waits 0.6 s (longer than the first backoff) before retrying."""
+    server.script.append(Reply(429, {"retry-after": "0.6", **JSON}, error_body("slow down")))
     server.script.append(Reply(pieces=reply_text("ok")))
     async with rs.AsyncClient(base_url=server.url) as client:
         completion = await client.complete(model="m", messages=MESSAGES)
     assert completion.choices[0].message.content == "ok"
     [gap] = gaps(server)
-    assert 0.2 <= gap < 1.0
+    assert 0.6 <= gap < 1.5
 
 
 async def test_retry_after_ms_is_honoured(server: ScriptedServer) -> None:
-    """``retry-after-ms: 150`` makes the client wait 0.15 s, not its own backoff."""
-    server.script.extend([Reply(429, {"retry-after-ms": "150"}, []), Reply(pieces=reply_text("ok"))])
+    """``retry-after-ms: 20`` wins over ``Retry-After: 5`` and over the client's own backoff."""
+    server.script.append(Reply(429, {"retry-after-ms": "20", "retry-after": "5"}, []))
+    server.script.append(Reply(pieces=reply_text("ok")))
     async with rs.AsyncClient(base_url=server.url) as client:
         await client.complete(model="m", messages=MESSAGES)
     [gap] = gaps(server)
-    assert 0.15 <= gap < 0.35
+    assert 0.02 <= gap < 0.3  # the first backoff would be 0.375 s at least
 
 
 async def test_503_is_retried_with_backoff(server: ScriptedServer) -> None:
