@@ -24,10 +24,7 @@ import argparse
 import asyncio
 import gc
 import json
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -38,17 +35,12 @@ from typing import Any
 
 import httpx
 import msgspec
+from _common import REQUEST, LoopbackServer, machine
 from _payloads import KINDS, MIN_CHUNKS, Payload, make_payload, split_pieces
 
 import r9s_stream as rs
 
-REQUEST: dict[str, Any] = {
-    "model": "gpt-4o",
-    "messages": [{"role": "user", "content": "Write a long answer."}],
-    "stream": True,
-}
 TRANSPORTS = ("memory", "loopback")
-HERE = Path(__file__).resolve().parent
 
 _event_decoder = msgspec.json.Decoder(rs.ChatCompletionStreamEvent)
 
@@ -165,36 +157,6 @@ def memory_transport(payload: Payload, seed: int) -> httpx.MockTransport:
         )
 
     return httpx.MockTransport(answer)
-
-
-class LoopbackServer:
-    """``_server.py`` in a subprocess (its own GIL and core), serving pre-generated bodies."""
-
-    def __init__(self, specs: list[tuple[str, int]], seed: int) -> None:
-        bodies = ",".join(f"{kind}:{n}" for kind, n in specs)
-        self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "_server.py"), "--bodies", bodies, "--seed", str(seed)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("PORT "):
-            self.close()
-            raise SystemExit(f"the loopback server did not start: {line!r}")
-        self.port = int(line.split()[1])
-
-    def base_url(self, kind: str, n: int) -> str:
-        return f"http://127.0.0.1:{self.port}/{kind}/{n}/v1"
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 # --- the contenders ---------------------------------------------------------------------------
@@ -464,7 +426,8 @@ def _openai_client(base_url: str, http: httpx.AsyncClient) -> Any:
     return AsyncOpenAI(api_key="sk-bench", base_url=base_url, http_client=legacy_client, max_retries=0)
 
 
-async def run(args: argparse.Namespace, contenders: list[Contender]) -> None:
+async def run(args: argparse.Namespace, contenders: list[Contender]) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
     specs = [(kind, n) for n in args.n for kind in args.kind]
     server = LoopbackServer(specs, args.seed) if "loopback" in args.transport else None
     try:
@@ -486,37 +449,45 @@ async def run(args: argparse.Namespace, contenders: list[Contender]) -> None:
                     ctx = Context(payload, base_url, http, openai)
                     if args.progress:
                         print(f"{kind} N={n} {transport}", file=sys.stderr, flush=True)
+                    if args.profile:
+                        await profile(next(c for c in CONTENDERS if c.key == args.profile), ctx)
+                        continue
                     results = await bench_one(chosen, ctx, args.repeats, not args.no_memory, args.progress)
                 print(table(results, payload, transport), flush=True)
                 print(flush=True)
+                records.extend(_record(r, payload, transport) for r in results)
     finally:
         if server is not None:
             server.close()
+    return records
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    import msgspec as _m
+def _record(result: Result, payload: Payload, transport: str) -> dict[str, Any]:
+    return {
+        "contender": result.contender.key,
+        "kind": payload.kind,
+        "chunks": payload.chunks,
+        "bytes": payload.size,
+        "transport": transport,
+        "seconds": result.times,
+        "us_per_event": result.median / payload.chunks * 1e6,
+        "mb_per_s": payload.size / result.median / 1e6,
+        "peak_bytes": result.peak,
+    }
 
-    versions = [f"r9s_stream {rs.__version__}", f"httpx {httpx.__version__}", f"msgspec {_m.__version__}"]
-    try:
-        import openai
 
-        versions.append(f"openai {openai.__version__}")
-    except ImportError:
-        pass
-    return (
-        f"{platform.python_implementation()} {platform.python_version()} · {os.cpu_count()} CPUs · {model} · "
-        f"load average {load} · " + ", ".join(versions)
-    )
+async def profile(contender: Contender, ctx: Context) -> None:
+    """Check once, then print where one run of ``contender`` spends its time (cProfile)."""
+    import cProfile
+    import pstats
+
+    check(contender.label, ctx.payload, await contender.run(ctx, True), full=True)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    await contender.run(ctx, False)
+    profiler.disable()
+    print(f"### profile: {contender.label}, {ctx.payload.kind} N={ctx.payload.chunks:,}")
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(25)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -531,6 +502,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--only", default="", help="comma-separated contenders: " + ",".join(c.key for c in CONTENDERS)
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", metavar="PATH", help="also write every timing to PATH as JSON")
+    parser.add_argument(
+        "--profile", metavar="CONTENDER", help="print a cProfile of one run of CONTENDER instead of timing"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc run")
     parser.add_argument("--quick", action="store_true", help="smoke run: N=200, 1 repeat, memory transport")
     parser.add_argument("--progress", action="store_true", help="progress on stderr")
@@ -556,12 +531,16 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         raise SystemExit(f"unknown contenders: {', '.join(sorted(unknown))}")
     contenders = [c for c in CONTENDERS if not keys or c.key in keys]
+    if args.profile and args.profile not in {c.key for c in CONTENDERS}:
+        raise SystemExit(f"unknown contender to profile: {args.profile}")
     print(f"# r9s_stream benchmark · {machine()}")
     print(
         f"# median of {args.repeats} · pieces of 1–4 KiB · peak mem = tracemalloc peak in a separate run"
         f"{' (skipped)' if args.no_memory else ''}\n"
     )
-    asyncio.run(run(args, contenders))
+    records = asyncio.run(run(args, contenders))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": machine(), "results": records}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
