@@ -210,10 +210,15 @@ class ChatCompletionAccumulator:
         """Fold chunks in, in order (the stream's hot path: keep it lean)."""
         choices = self._choices
         count = 0
+        # system_fingerprint / service_tier may first appear after the other metadata.
+        missing_extras = self._system_fingerprint is None or self._service_tier is None
         for event in events:
             count += 1
             if self._missing_metadata:
                 self._take_metadata(event)
+            elif missing_extras and (event.system_fingerprint or event.service_tier):
+                self._take_metadata(event)
+                missing_extras = self._system_fingerprint is None or self._service_tier is None
             if event.usage is not None:
                 self._usage = event.usage
             for choice in event.choices:
