@@ -116,8 +116,8 @@ async def test_no_authorization_header_without_a_key(server: ScriptedServer) -> 
 async def test_environment_supplies_key_and_base_url(
     server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """R9S_API_KEY and R9S_BASE_URL are used when no argument is given."""
-    monkeypatch.setenv("R9S_API_KEY", "sk-from-env")
+    """R9S_API_KEY (its stray newline dropped) and R9S_BASE_URL are used when no argument is given."""
+    monkeypatch.setenv("R9S_API_KEY", "sk-from-env\n")
     monkeypatch.setenv("R9S_BASE_URL", server.url + "/")
     server.script.append(Reply(pieces=reply_text("x")))
     async with rs.AsyncClient() as client:

@@ -68,7 +68,8 @@ class AsyncClient:
         ):
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be a positive number of seconds or None, got {value}")
-        self._api_key = api_key or os.environ.get(API_KEY_VARIABLE) or None
+        # Stripped: a key read from a file often ends in a newline, which no header may hold.
+        self._api_key = (api_key or os.environ.get(API_KEY_VARIABLE) or "").strip() or None
         self._base_url = (base_url or os.environ.get(BASE_URL_VARIABLE) or DEFAULT_BASE_URL).rstrip("/")
         self._chat_url = f"{self._base_url}/chat/completions"
         self._limits = StreamLimits(
