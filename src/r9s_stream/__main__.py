@@ -1,0 +1,7 @@
+"""``python -m r9s_stream``: the ``r9s-stream`` command."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

@@ -1,0 +1,225 @@
+"""The ``r9s-stream`` command: chat, replay, serve, demo.
+
+Exit status: 0 on success, 1 when the request or the stream failed (one line on stderr, no
+traceback), 2 for a usage error, 130 after Ctrl-C (what was printed stays on screen).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import anyio
+import httpx
+
+from ._cli_render import LiveRenderer, completion_json, describe_message, stats_line, use_color
+from ._client import AsyncClient
+from ._connect import aconnect_chat_stream
+from ._exceptions import APIStatusError, R9sStreamError, StreamError
+from ._models import ChatCompletion
+from ._stream import ChatCompletionStream
+from ._version import __version__
+
+__all__ = ["main"]
+
+PROG = "r9s-stream"
+DEFAULT_MODEL = "glm-5"
+INTERRUPTED = 130
+
+
+class _Failure(Exception):
+    """An error already worded for the user: printed as one line, exit status 1."""
+
+
+def _error_line(error: BaseException, secret: str | None) -> str:
+    if isinstance(error, APIStatusError):
+        text = str(error) + (f" (request id {error.request_id})" if error.request_id else "")
+    elif isinstance(error, httpx.ConnectError):
+        text = f"cannot connect to {error.request.url.host}:{error.request.url.port}: {error}"
+    elif isinstance(error, httpx.HTTPError):
+        text = f"{type(error).__name__}: {error}"
+    else:
+        text = f"{type(error).__name__}: {error}" if isinstance(error, StreamError) else str(error)
+    if secret:
+        text = text.replace(secret, "[hidden]")
+    return f"{PROG}: error: {text}"
+
+
+async def _show_stream(
+    stream: ChatCompletionStream, out: TextIO, *, as_json: bool, color: bool
+) -> ChatCompletion:
+    """Print a stream live (or, with ``as_json``, only at the end); return the completion."""
+    renderer = LiveRenderer(out, color=color)
+    try:
+        async for event in stream:
+            if not as_json:
+                renderer.event(event, stream.completion if event.choices and _has_tool_delta(event) else None)
+    finally:
+        if not as_json:
+            renderer.finish(stream.completion)
+    return stream.completion
+
+
+def _has_tool_delta(event: Any) -> bool:
+    return any(c.delta is not None and c.delta.tool_calls for c in event.choices)
+
+
+async def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    messages = [{"role": "system", "content": args.system}] if args.system else []
+    messages.append({"role": "user", "content": args.prompt})
+    color = use_color(out) and not args.json
+    async with AsyncClient(
+        api_key=args.api_key, base_url=args.base_url, max_retries=args.max_retries
+    ) as client:
+        stream: ChatCompletionStream | None = None
+        try:
+            async with client.stream(model=args.model, messages=messages) as stream:
+                completion = await _show_stream(stream, out, as_json=args.json, color=color)
+        except StreamError as error:
+            if args.json and error.completion is not None:
+                print(completion_json(error.completion), file=out)
+            raise
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            if stream is not None:
+                if args.json:
+                    print(completion_json(stream.completion), file=out)
+                print(
+                    stats_line(stream.usage, stream.stats, color=use_color(err)) + " · interrupted", file=err
+                )
+            raise
+    if args.json:
+        print(completion_json(completion), file=out)
+    else:
+        print(stats_line(stream.usage, stream.stats, color=use_color(err)), file=err)
+    return 0
+
+
+async def _replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .testing import sse_transport
+
+    try:
+        body = await anyio.Path(args.file).read_bytes()
+    except OSError as error:
+        raise _Failure(f"cannot read {args.file}: {error.strerror or error}") from None
+    transport = sse_transport(body, piece_size=args.piece_size)
+    failure: StreamError | None = None
+    async with (
+        httpx.AsyncClient(transport=transport) as http,
+        aconnect_chat_stream(http, "POST", "http://replay.invalid/v1/chat/completions") as stream,
+    ):
+        try:
+            completion = await stream.until_done()
+        except StreamError as error:
+            failure = error
+            completion = error.completion or stream.completion
+    if args.json:
+        print(completion_json(completion), file=out)
+    else:
+        print(describe_message(completion, color=use_color(out)), file=out)
+        print(stats_line(completion.usage, None) + f" · {stream.stats.chunks} chunks", file=out)
+    if failure is not None:
+        raise failure
+    return 0
+
+
+async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .testing import run_server
+
+    color = use_color(out)
+    with run_server(token_delay=args.token_delay) as base_url:
+        print(
+            f"Embedded OpenAI-compatible server on {base_url} (loopback only: no key, no network)\n", file=out
+        )
+        async with AsyncClient(api_key="local-demo-key", base_url=base_url) as client:
+            for model, prompt in DEMO_CHATS:
+                print(f"$ {PROG} chat --model {model} {prompt!r}", file=out)
+                async with client.stream(
+                    model=model, messages=[{"role": "user", "content": prompt}]
+                ) as stream:
+                    await _show_stream(stream, out, as_json=False, color=color)
+                print(stats_line(stream.usage, stream.stats, color=color) + "\n", file=out)
+    print("Stopped the server. Next: r9s-stream serve, then point any OpenAI client at it.", file=out)
+    return 0
+
+
+DEMO_CHATS = (
+    (
+        "reasoning",
+        "Every word you read arrived as its own chunk over a real socket, decoded and rebuilt as it came.",
+    ),
+    ("tool-call", "What is the weather in Paris?"),
+)
+
+
+def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    from ._server import MODELS, serve_forever
+
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"{PROG} local server: http://{host}:{args.port}/v1  (Ctrl-C to stop)", file=out)
+    print(f"models: {', '.join(MODELS)}, status-NNN[-xK]", file=out, flush=True)
+    serve_forever(
+        host=args.host,
+        port=args.port,
+        token_delay=args.token_delay,
+        stall_seconds=args.stall,
+        api_key=args.require_api_key,
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Stream OpenAI-compatible chat completions.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    chat = commands.add_parser("chat", help="stream a reply to the terminal")
+    chat.add_argument("prompt", help="the user message")
+    chat.add_argument("--model", "-m", default=os.environ.get("R9S_MODEL", DEFAULT_MODEL))
+    chat.add_argument("--system", "-s", help="a system message sent first")
+    chat.add_argument("--json", action="store_true", help="print the final ChatCompletion as JSON")
+    chat.add_argument("--base-url", help="default: $R9S_BASE_URL, else https://api.r9s.ai/v1")
+    chat.add_argument("--api-key", help="default: $R9S_API_KEY")
+    chat.add_argument("--max-retries", type=int, default=2, help="retries before the first byte (default 2)")
+
+    replay = commands.add_parser("replay", help="decode a recorded .sse stream offline")
+    replay.add_argument("file", help="the recorded response body (raw SSE bytes)")
+    replay.add_argument("--json", action="store_true", help="print the rebuilt ChatCompletion as JSON")
+    replay.add_argument("--piece-size", type=int, help="feed the bytes in pieces of this size")
+
+    serve = commands.add_parser("serve", help="run the embedded OpenAI-compatible server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--token-delay", type=float, default=0.01, help="seconds per chunk (default 0.01)")
+    serve.add_argument("--stall", type=float, default=30.0, help="seconds the fault-stall models stall")
+    serve.add_argument("--require-api-key", help="answer 401 unless this key is sent")
+
+    demo = commands.add_parser("demo", help="stream from the embedded server: no key, no network")
+    demo.add_argument("--token-delay", type=float, default=0.015, help="seconds per chunk (default 0.015)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return its exit status."""
+    args = _parser().parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    secret = getattr(args, "api_key", None) or os.environ.get("R9S_API_KEY")
+    try:
+        if args.command == "serve":
+            return _serve(args, out)
+        runner = {"chat": _chat, "replay": _replay, "demo": _demo}[args.command]
+        return asyncio.run(runner(args, out, err))
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=err)
+        return INTERRUPTED
+    except (_Failure, R9sStreamError, httpx.HTTPError, ImportError, OSError) as error:
+        out.flush()
+        print(_error_line(error, secret), file=err)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
