@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from r9s_stream._retry import (
     INITIAL_BACKOFF,
@@ -115,3 +117,26 @@ def test_retry_delay_caps_the_server_wish() -> None:
 def test_retry_delay_falls_back_to_backoff() -> None:
     """Without a usable header the wait is the backoff for that retry."""
     assert retry_delay(1, {"retry-after": "later"}, jitter=0.0) == backoff_delay(1, jitter=0.0)
+
+
+@given(value=st.text(max_size=60), milliseconds=st.one_of(st.none(), st.text(max_size=20)))
+def test_any_header_text_gives_a_usable_wait_or_none(value: str, milliseconds: str | None) -> None:
+    """Whatever a server puts in the headers, the wait is None or a finite number of seconds ≥ 0."""
+    headers = {"retry-after": value}
+    if milliseconds is not None:
+        headers["retry-after-ms"] = milliseconds
+    wait = parse_retry_after(headers, now=NOW)
+    assert wait is None or 0.0 <= wait < float("inf")
+    assert 0.0 <= retry_delay(0, headers, jitter=0.5, now=NOW) <= MAX_RETRY_AFTER
+
+
+@given(
+    when=st.datetimes(
+        min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(timezone.utc)
+    )
+)
+def test_http_dates_anywhere_in_time(when: datetime) -> None:
+    """Any four-digit-year HTTP date, far past or far future, parses to the seconds left (or 0)."""
+    headers = {"retry-after": format_datetime(when.replace(microsecond=0), usegmt=True)}
+    wait = parse_retry_after(headers, now=NOW)
+    assert wait == max(0.0, (when.replace(microsecond=0) - NOW).total_seconds())
