@@ -38,3 +38,15 @@ def test_stream_benchmark_quick_prints_the_table() -> None:
     ):
         assert out.count(f"| {label} |") == 2, label
     assert "× the limit" in out
+
+
+def test_concurrency_benchmark_tiny_run_has_no_errors() -> None:
+    """`concurrency.py` on a few streams: the server starts, every stream checks out, the table prints."""
+    out = _run(
+        "concurrency.py",
+        *("--streams", "20", "--chunks", "20", "--rounds", "1", "--clients", "r9s", "--no-tracemalloc"),
+        *("--timeout", "60"),
+    )
+    assert "| client | wall s | events/s |" in out
+    assert "| r9s |" in out
+    assert "| 0 of 20 |" in out
