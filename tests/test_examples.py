@@ -1,0 +1,110 @@
+"""Every script in examples/ runs against the embedded server (or offline) and says what it should."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from r9s_stream import testing
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    """The embedded server the examples talk to."""
+    with testing.run_server() as url:
+        yield url
+
+
+def run_example(name: str, base_url: str, model: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one example as a user would, configured through the R9S_* variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("R9S_")}
+    env.update(R9S_BASE_URL=base_url, R9S_API_KEY="sk-example", R9S_MODEL=model)
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, timeout=30, env=env
+    )
+
+
+def test_every_example_is_tested() -> None:
+    """Each script in examples/ has a test here, so none can rot unnoticed."""
+    tested = {"basic_stream.py", "client_usage.py", "tool_calls.py", "replay_recording.py"}
+    tested |= {"error_handling.py", "fake_stream_in_tests.py"}
+    assert {path.name for path in EXAMPLES.glob("*.py")} == tested
+
+
+def test_basic_stream(base_url: str) -> None:
+    """basic_stream.py prints the streamed reply and its finish reason."""
+    result = run_example("basic_stream.py", base_url, "echo", "hello from the example")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["hello from the example", "finish_reason=stop"]
+
+
+def test_client_usage(base_url: str) -> None:
+    """client_usage.py streams through AsyncClient and prints usage, timing and complete()."""
+    result = run_example("client_usage.py", base_url, "echo", "four words right here")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "four words right here"
+    assert lines[1].endswith("+ 4 completion tokens")
+    assert lines[2].startswith("time to first token: ")
+    assert lines[-1] == "complete(): 'four words right here'"
+
+
+def test_tool_calls(base_url: str) -> None:
+    """tool_calls.py gets the call of the tool it declared, arguments parsed as JSON."""
+    result = run_example("tool_calls.py", base_url, "tool-call")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "finish_reason: tool_calls",
+        "call_r9s_0: get_weather({'query': 'What is the weather in Paris?'})",
+    ]
+
+
+def test_replay_recording(base_url: str) -> None:
+    """replay_recording.py rebuilds the recorded parallel tool calls without any network."""
+    result = run_example("replay_recording.py", base_url, "unused")
+    assert result.returncode == 0, result.stderr
+    assert "  tool call GetWeatherArgs: " in result.stdout
+    assert "  tool call get_stock_price: " in result.stdout
+    assert "chunks: 25, ended with [DONE]: True" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("fault-disconnect", "received before the failure: 'one two'"),
+        ("fault-error", "StreamAPIError: The server had an error"),
+        ("status-503", "the server said no: HTTP 503: Simulated HTTP 503"),
+    ],
+)
+def test_error_handling(base_url: str, model: str, expected: str) -> None:
+    """error_handling.py reports each failure and what was received before it."""
+    result = run_example("error_handling.py", base_url, model)
+    assert result.returncode == 1, result.stderr
+    assert expected in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_error_handling_success(base_url: str) -> None:
+    """error_handling.py prints the whole reply when nothing fails."""
+    result = run_example("error_handling.py", base_url, "echo")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "complete: 'one two three four five six'"
+
+
+def test_fake_stream_in_tests(base_url: str) -> None:
+    """fake_stream_in_tests.py rebuilds its scenario and keeps the start of a broken one."""
+    result = run_example("fake_stream_in_tests.py", base_url, "unused")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "content: 'Checking the weather in Paris.'",
+        "tool calls: ['get_weather']",
+        "usage: Usage(prompt_tokens=8, completion_tokens=14, total_tokens=22)",
+        "broken stream kept: 'The user wants'",
+    ]
