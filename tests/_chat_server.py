@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import msgspec
 import uvicorn
 
@@ -193,6 +194,20 @@ def unused_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+class RefusedFirst(httpx.AsyncHTTPTransport):
+    """A real transport that sends its first ``misses`` requests to a port nobody listens on."""
+
+    def __init__(self, misses: int) -> None:
+        super().__init__()
+        self.misses = misses
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.misses:
+            self.misses -= 1
+            request.url = request.url.copy_with(port=unused_port())
+        return await super().handle_async_request(request)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 import r9s_stream as rs
-from _chat_server import Reply, ScriptedServer, reply_text, serve, unused_port
+from _chat_server import RefusedFirst, Reply, ScriptedServer, reply_text, serve
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 JSON = {"content-type": "application/json"}
@@ -40,20 +40,6 @@ def server(running_server: ScriptedServer) -> ScriptedServer:
     """The server with an empty script and no requests recorded."""
     running_server.reset()
     return running_server
-
-
-class RefusedFirst(httpx.AsyncHTTPTransport):
-    """A real transport that sends its first ``misses`` requests to a port nobody listens on."""
-
-    def __init__(self, misses: int) -> None:
-        super().__init__()
-        self.misses = misses
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.misses:
-            self.misses -= 1
-            request.url = request.url.copy_with(port=unused_port())
-        return await super().handle_async_request(request)
 
 
 def gaps(server: ScriptedServer) -> list[float]:
