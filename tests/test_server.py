@@ -125,6 +125,8 @@ def test_models_lists_every_scenario(base_url: str) -> None:
         ("GET", "/chat/completions", None, 405),
         ("POST", "/chat/completions", b"not json", 400),
         ("POST", "/chat/completions", b'{"model":"echo"}', 400),
+        ("POST", "/chat/completions", b'{"model":"echo","messages":[],"n":"two"}', 400),
+        ("POST", "/chat/completions", b'{"model":"status-700","messages":[]}', 400),
     ],
 )
 def test_bad_requests_get_openai_shaped_errors(

@@ -267,3 +267,20 @@ async def test_disconnect_becomes_incomplete_stream_with_cause(error: type[httpx
     assert isinstance(caught.value.__cause__, error)
     assert caught.value.completion is not None
     assert caught.value.completion.choices[0].message.content == "one two three"
+
+
+def test_scenario_needs_a_choice() -> None:
+    """A scenario with no choices is refused when it is made, not when it is served."""
+    with pytest.raises(ValueError, match="at least one choice"):
+        testing.ChatScenario(text="x", n=0)
+
+
+def test_public_names_are_sorted_and_complete() -> None:
+    """`testing.__all__` is sorted and names every public object the package exports."""
+    public = {
+        name
+        for name in vars(testing)
+        if not name.startswith("_") and not hasattr(vars(testing)[name], "__path__")
+    }
+    assert testing.__all__ == sorted(testing.__all__)
+    assert set(testing.__all__) == public

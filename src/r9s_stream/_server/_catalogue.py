@@ -73,6 +73,7 @@ MODELS = (
     "status-503",
 )
 
+MAX_CHOICES = 16
 GREETING = "Hello! This is the r9s-stream local server: it echoes what you say, word by word."
 _STATUS = re.compile(r"status-(\d{3})(?:-x(\d+))?")
 _STATUS_TYPES = {
@@ -163,12 +164,19 @@ class Catalogue:
             if times is None or served < int(times):
                 self._failures[model] = served + 1
                 return self._status_error(code)
+        n = body.get("n", 1)
+        if n is None:
+            n = 1
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_CHOICES:
+            return ErrorReply(
+                400, f"'n' must be an integer from 1 to {MAX_CHOICES}, got {n!r}", "invalid_request_error"
+            )
         prompt = prompt_of(body)
         stream_options = body.get("stream_options")
         include_usage = isinstance(stream_options, dict) and bool(stream_options.get("include_usage"))
         scenario = ChatScenario(
             text=prompt or GREETING,
-            n=int(body.get("n") or 1),
+            n=n,
             model=model,
             id=f"chatcmpl-{request_id}",
             created=int(time.time()),

@@ -38,11 +38,19 @@ Recordings: ``load_sse(path_or_name)`` reads a ``.sse`` file; ``sse_transport(bo
 piece_size=N)`` or ``seed=S`` serves any bytes in N-byte or random 1..97-byte pieces;
 ``split_pieces`` is the cutting on its own.
 
-A real server: ``run_server()`` starts the embedded OpenAI-compatible HTTP server (the
-``server`` extra, uvicorn) on a free loopback port in a background thread::
+A real server: ``run_server()`` starts the embedded OpenAI-compatible HTTP server (uvicorn,
+the ``server`` extra) on a free loopback port in a background thread with its own event
+loop, so asyncio and trio tests use it alike; it starts and stops in about 0.1 s::
 
-    with testing.run_server() as base_url:   # "http://127.0.0.1:PORT/v1"
-        ...                                  # model names choose scenarios (below)
+    with testing.run_server(token_delay=0.0, stall_seconds=30.0, api_key=None) as base_url:
+        ...   # base_url == "http://127.0.0.1:PORT/v1"
+
+The model name picks the answer: ``echo`` (the default, also for unknown names),
+``reasoning``, ``tool-call``, ``parallel-tool-calls``, ``refusal``, ``long``,
+``inspect-request``, the faults ``fault-truncate``, ``fault-malformed``, ``fault-error``,
+``fault-stall``, ``fault-stall-start``, ``fault-slow-headers``, ``fault-disconnect``,
+``fault-empty``, ``fault-content-type``, and ``status-NNN`` / ``status-NNN-xK`` (HTTP NNN,
+for the first K requests only). The full table is in ``r9s_stream._server._catalogue``.
 """
 
 from ._faults import Disconnect, Fault, Malformed, MidStreamError, Pause, Stall, Step, Truncate

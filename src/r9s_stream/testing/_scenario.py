@@ -110,6 +110,10 @@ class ChatScenario:
     delay: float = 0.0
     """Seconds to wait before each read the transport or server hands out."""
 
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"a scenario needs at least one choice, got n={self.n}")
+
     def replace(self, **changes: Any) -> ChatScenario:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
