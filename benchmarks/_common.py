@@ -29,10 +29,12 @@ REQUEST: dict[str, Any] = {
 class LoopbackServer:
     """``_server.py`` in a subprocess (its own GIL and core), serving pre-generated bodies."""
 
-    def __init__(self, specs: list[tuple[str, int]], seed: int) -> None:
+    def __init__(self, specs: list[tuple[str, int]], seed: int, *, embedded: bool = False) -> None:
         bodies = ",".join(f"{kind}:{n}" for kind, n in specs)
+        command = [sys.executable, str(HERE / "_server.py"), "--bodies", bodies, "--seed", str(seed)]
+        self.embedded = embedded
         self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "_server.py"), "--bodies", bodies, "--seed", str(seed)],
+            [*command, "--embedded"] if embedded else command,
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -44,6 +46,8 @@ class LoopbackServer:
         self.port = int(line.split()[1])
 
     def base_url(self, kind: str, n: int) -> str:
+        if self.embedded:
+            return f"http://127.0.0.1:{self.port}/v1"
         return f"http://127.0.0.1:{self.port}/{kind}/{n}/v1"
 
     def close(self) -> None:

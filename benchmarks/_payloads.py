@@ -156,3 +156,43 @@ def split_pieces(body: bytes, seed: int = 0, low: int = 1024, high: int = 4096) 
         pieces.append(body[position : position + step])
         position += step
     return pieces
+
+
+def echo_prompt(chunks: int) -> str:
+    """A prompt the embedded server's ``echo`` model answers in exactly ``chunks`` chunks.
+
+    It streams a role chunk, one chunk per word and a ``finish_reason`` chunk.
+    """
+    words = _TEXT.split()
+    return " ".join(words[i % len(words)] for i in range(chunks - 2))
+
+
+def parse_body(kind: str, body: bytes) -> Payload:
+    """What a correct client rebuilds from ``body``: the reference reader for served streams.
+
+    Plain ``json`` on blank-line separated ``data:`` events (the shape every server here sends).
+    """
+    content: list[str] = []
+    has_content = False
+    calls: dict[int, list[str]] = {}
+    chunks = 0
+    for block in body.split(b"\n\n"):
+        if not block.startswith(b"data:"):
+            continue
+        data = block[5:].strip()
+        if data == b"[DONE]":
+            break
+        chunks += 1
+        for choice in json.loads(data)["choices"]:
+            delta = choice.get("delta") or {}
+            if delta.get("content") is not None:
+                has_content = True
+                content.append(delta["content"])
+            for call in delta.get("tool_calls") or []:
+                slot = calls.setdefault(call.get("index", 0), ["", ""])
+                function = call.get("function") or {}
+                slot[0] = slot[0] or call.get("id") or ""
+                slot[1] = slot[1] or function.get("name") or ""
+                slot.append(function.get("arguments") or "")
+    tool_calls = [(c[0], c[1], "".join(c[2:])) for _, c in sorted(calls.items())]
+    return Payload(kind, chunks, body, "".join(content) if has_content else None, tool_calls)

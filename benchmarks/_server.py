@@ -5,7 +5,9 @@ the client's numbers are not distorted by serving. Bodies are generated once at 
 (``--bodies content:10000,tools:10000``, the same seeded generator as the client's check),
 cut into 1–4 KiB pieces and sent as they are: the server does no per-request work beyond
 writing them. ``POST /{kind}/{n}/v1/chat/completions`` answers with that body, whatever the
-request says. Prints ``PORT <port>`` once listening.
+request says. Prints ``PORT <port>`` once listening. With ``--embedded`` it runs r9s_stream's
+own embedded server instead (``r9s-stream serve`` with no token delay), which generates
+every stream per request and sends one event per write.
 
     python benchmarks/_server.py --bodies content:200 --port 8123
 """
@@ -60,20 +62,28 @@ class App:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bodies", required=True, help="kind:n,… to serve")
+    parser.add_argument("--bodies", default="", help="kind:n,… to serve")
+    parser.add_argument(
+        "--embedded", action="store_true", help="serve r9s_stream's embedded server (token delay 0) instead"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     bodies: dict[tuple[str, int], list[bytes]] = {}
-    for spec in args.bodies.split(","):
+    for spec in filter(None, args.bodies.split(",")):
         kind, n = spec.split(":")
         bodies[kind, int(n)] = split_pieces(make_payload(kind, int(n), args.seed).body, args.seed)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
     sock.listen(4096)
+    app: Any = App(bodies)
+    if args.embedded:
+        from r9s_stream._server import ChatServerApp
+
+        app = ChatServerApp(token_delay=0.0)
     config = uvicorn.Config(
-        App(bodies),
+        app,
         lifespan="off",
         log_level="warning",
         access_log=False,
