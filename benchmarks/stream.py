@@ -413,9 +413,19 @@ def table(results: list[Result], payload: Payload, transport: str) -> str:
         for other_key in ("openai", "openai-helper", "sse-json", "sse-msgspec"):
             other = by_key.get(other_key)
             if other is not None:
-                notes.append(f"{other.median / mine.median:.1f}× faster than {other.contender.label}")
+                speedup = other.median / mine.median
+                how = f"{speedup:.1f}× faster" if speedup >= 1 else f"{1 / speedup:.2f}× slower"
+                notes.append(f"{how} than {other.contender.label}")
         if notes:
             lines.append(f"- {mine.contender.label}: " + ", ".join(notes))
+    full, bare = by_key.get("r9s"), by_key.get("r9s-noacc")
+    if full is not None and bare is not None and full.peak is not None and bare.peak is not None:
+        kept = (full.peak - bare.peak) / payload.chunks
+        text = len(payload.content or "") + sum(len(c[2]) for c in payload.tool_calls)
+        lines.append(
+            f"- memory: accumulating costs {kept:.0f} B per chunk over accumulate=False "
+            f"(the rebuilt text itself is {text / payload.chunks:.1f} characters per chunk)"
+        )
     return "\n".join(lines)
 
 
