@@ -181,8 +181,8 @@ def test_completion_round_trips_through_json() -> None:
 @pytest.mark.xfail(strict=True, reason="kw_only on the base class does not reach subclass fields")
 def test_models_are_keyword_only() -> None:
     """Models are built with keywords, so adding a field never silently shifts arguments."""
+    usage_type: Any = rs.Usage
     with pytest.raises(TypeError):
-        usage_type: Any = rs.Usage
         usage_type(1, 2, 3)
 
 
