@@ -14,21 +14,33 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+
+import pytest
 
 __all__ = [
     "HOST",
+    "IGNORE_HTTPCORE_BODY_GENERATOR",
     "chunk",
     "free_port",
     "open_sockets",
     "running_llmock",
+    "running_llmocks",
     "running_loopback_app",
     "sse",
     "wait_for_port",
 ]
 
 HOST = "127.0.0.1"
+
+# pyproject ignores trio's warning for httpx's body generators that nobody can close when a
+# stream is left early (encode/httpx#3686); over a real HTTP/1.1 socket httpcore adds one
+# more generator to that chain. Same cause, same treatment: apply as ``pytestmark``.
+IGNORE_HTTPCORE_BODY_GENERATOR = pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <async_generator object AsyncHTTP(11|2)Connection\\._receive_response_body"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
 _TESTS = Path(__file__).resolve().parent
 _BIN = Path(sys.executable).parent
 
@@ -53,36 +65,66 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
     raise TimeoutError(f"nothing listened on {HOST}:{port} within {timeout}s")
 
 
-@contextlib.contextmanager
-def _running(command: Sequence[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
-    process = subprocess.Popen(
+def _start(command: Sequence[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
     )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def _running(command: Sequence[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    process = _start(command, env)
     try:
         wait_for_port(port, process)
         yield f"http://{HOST}:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        _stop(process)
+
+
+def _llmock_command(port: int, arguments: Sequence[str]) -> list[str]:
+    executable = _BIN / "llmock"
+    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "llmock.cli"]
+    return [*command, "serve", "--host", HOST, "--port", str(port), "--log-level", "warning", *arguments]
 
 
 @contextlib.contextmanager
 def running_llmock(*arguments: str) -> Iterator[str]:
     """Run ``llmock serve`` on a free loopback port; yield its root URL."""
     port = free_port()
-    executable = _BIN / "llmock"
-    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "llmock.cli"]
-    command += ["serve", "--host", HOST, "--port", str(port), "--log-level", "warning", *arguments]
-    with _running(command, port) as url:
+    with _running(_llmock_command(port, arguments), port) as url:
         yield url
+
+
+@contextlib.contextmanager
+def running_llmocks(configurations: Mapping[str, Sequence[str]]) -> Iterator[dict[str, str]]:
+    """Start several ``llmock serve`` at once (name → arguments); yield name → root URL."""
+    started: list[subprocess.Popen[bytes]] = []
+    urls: dict[str, str] = {}
+    try:
+        ports = {}
+        for name, arguments in configurations.items():
+            port = ports[name] = free_port()
+            started.append(_start(_llmock_command(port, arguments)))
+        for process, (name, port) in zip(started, ports.items(), strict=True):
+            wait_for_port(port, process)
+            urls[name] = f"http://{HOST}:{port}"
+        yield urls
+    finally:
+        for process in started:
+            _stop(process)
 
 
 @contextlib.contextmanager

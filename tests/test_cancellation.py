@@ -17,7 +17,9 @@ import httpx
 import pytest
 
 import r9s_stream as rs
-from _reliability import chunk, open_sockets, running_llmock, sse
+from _reliability import IGNORE_HTTPCORE_BODY_GENERATOR, chunk, open_sockets, running_llmock, sse
+
+pytestmark = IGNORE_HTTPCORE_BODY_GENERATOR
 
 URL = "https://cancel.test/v1/chat/completions"
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
