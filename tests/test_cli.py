@@ -218,6 +218,16 @@ def test_serve_answers_until_interrupted() -> None:
     assert "Traceback" not in err
 
 
+def test_serve_on_a_busy_port_is_one_error_line() -> None:
+    """`serve` on a port already taken says so in one line and exits 1."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("serve", "--port", str(port))
+    assert_one_error_line(result, f"cannot listen on 127.0.0.1:{port}")
+
+
 def test_demo_streams_from_the_embedded_server_quickly() -> None:
     """`demo` starts the server, streams two chats with usage, stops it, in a few seconds."""
     started = time.monotonic()

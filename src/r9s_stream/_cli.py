@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -40,6 +41,8 @@ def _error_line(error: BaseException, secret: str | None) -> str:
         text = str(error) + (f" (request id {error.request_id})" if error.request_id else "")
     elif isinstance(error, httpx.ConnectError):
         text = f"cannot connect to {error.request.url.host}:{error.request.url.port}: {error}"
+    elif isinstance(error, OSError) and error.strerror:
+        text = error.strerror
     elif isinstance(error, httpx.HTTPError):
         text = f"{type(error).__name__}: {error}"
     else:
@@ -156,18 +159,17 @@ DEMO_CHATS = (
 
 
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
-    from ._server import MODELS, serve_forever
+    from ._server import MODELS, base_url_of, listen, serve_forever
 
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"{PROG} local server: http://{host}:{args.port}/v1  (Ctrl-C to stop)", file=out)
+    sock = listen(args.host, args.port)
+    print(f"{PROG} local server: {base_url_of(sock)}  (Ctrl-C to stop)", file=out)
     print(f"models: {', '.join(MODELS)}, status-NNN[-xK]", file=out, flush=True)
-    serve_forever(
-        host=args.host,
-        port=args.port,
-        token_delay=args.token_delay,
-        stall_seconds=args.stall,
-        api_key=args.require_api_key,
-    )
+    # uvicorn re-raises the Ctrl-C it shut down on: stopping is the normal end of `serve`.
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_forever(
+            sock, token_delay=args.token_delay, stall_seconds=args.stall, api_key=args.require_api_key
+        )
+    print(f"{PROG}: server stopped", file=out)
     return 0
 
 

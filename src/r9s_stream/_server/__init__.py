@@ -5,6 +5,6 @@ See ``_catalogue`` for the models it answers to; ``uvicorn`` (the ``server`` ext
 
 from ._app import ChatServerApp
 from ._catalogue import MODELS
-from ._runner import serve_forever, uvicorn_module
+from ._runner import base_url_of, listen, serve_forever, uvicorn_module
 
-__all__ = ["MODELS", "ChatServerApp", "serve_forever", "uvicorn_module"]
+__all__ = ["MODELS", "ChatServerApp", "base_url_of", "listen", "serve_forever", "uvicorn_module"]

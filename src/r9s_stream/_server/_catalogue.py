@@ -201,7 +201,9 @@ class Catalogue:
             return StreamReply(scenario.replace(fault=faults[model]))
         text = scenario.text or ""
         if model == "reasoning":
-            thought = f"The user said {len(text.split())} words; I will repeat them back."
+            count = len(text.split())
+            said = "one word; I will repeat it" if count == 1 else f"{count} words; I will repeat them"
+            thought = f"The user said {said} back."
             return StreamReply(scenario.replace(reasoning=thought))
         if model in ("tool-call", "parallel-tool-calls"):
             calls = [ScriptedToolCall(_first_tool_name(body), {"query": text}, id="call_r9s_0", fragments=5)]

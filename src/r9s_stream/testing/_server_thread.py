@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -31,16 +30,13 @@ def run_server(
     open streams after at most a second.
     """
     # Imported here: the server imports this package, and uvicorn is an optional extra.
-    from .._server import ChatServerApp, uvicorn_module
+    from .._server import ChatServerApp, base_url_of, listen, uvicorn_module
 
     uvicorn = uvicorn_module()
     app = ChatServerApp(
         token_delay=token_delay, stall_seconds=stall_seconds, retry_after=retry_after, api_key=api_key
     )
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound_port = sock.getsockname()[1]
+    sock = listen(host, port)
     config = uvicorn.Config(
         app,
         lifespan="off",
@@ -60,10 +56,9 @@ def run_server(
         deadline = time.monotonic() + _STARTUP_TIMEOUT
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the embedded server did not start on {host}:{bound_port}")
+                raise RuntimeError(f"the embedded server did not start at {base_url_of(sock)}")
             time.sleep(0.002)
-        url_host = f"[{host}]" if ":" in host else host
-        yield f"http://{url_host}:{bound_port}/v1"
+        yield base_url_of(sock)
     finally:
         server.should_exit = True
         thread.join(timeout=5)
