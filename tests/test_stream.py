@@ -377,6 +377,29 @@ async def test_transport_error_mid_body_is_incomplete_caused_by_it() -> None:
 
 
 @pytest.mark.anyio
+async def test_read_timeout_mid_body_is_a_stream_timeout() -> None:
+    """httpx's ReadTimeout mid-body becomes StreamTimeoutError caused by it, partial completion kept."""
+    body = Body(chunk("slow"), httpx.ReadTimeout("read timed out"))
+    async with client(serve(body)) as http:
+        with pytest.raises(rs.StreamTimeoutError) as caught:
+            await consume(http, [], [])
+    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+    assert caught.value.completion is not None
+    assert caught.value.completion.choices[0].message.content == "slow"
+
+
+@pytest.mark.anyio
+async def test_completion_snapshot_mid_stream() -> None:
+    """stream.completion is available while iterating and grows as chunks arrive."""
+    body = Body(chunk("one "), chunk("two"), DONE)
+    seen: list[str | None] = []
+    async with client(serve(body)) as http, rs.aconnect_chat_stream(http, "POST", URL) as stream:
+        async for _ in stream:
+            seen.append(stream.completion.choices[0].message.content)
+    assert seen == ["one ", "one two"]
+
+
+@pytest.mark.anyio
 async def test_transport_error_before_the_response_passes_through() -> None:
     """A connect error before any response is the httpx error itself, unwrapped."""
 
