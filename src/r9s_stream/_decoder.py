@@ -93,8 +93,9 @@ class ChunkDecoder:
                     pass
                 else:
                     # A count that differs means an event the fast path cannot judge
-                    # (an empty one, a stray line): the careful path decides.
-                    if len(events) == count:
+                    # (an empty one, a stray line): the careful path decides. So does a
+                    # newline inside an event: whitespace to JSON, the end of the line to SSE.
+                    if len(events) == count and buffer.count(b"\n", 0, end) == 2 * count:
                         self.events_seen += count
                         return events
         return self._decode_events(buffer[:end])
