@@ -316,3 +316,14 @@ def test_start_and_stop_are_fast_and_free_the_port() -> None:
     assert port is not None
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_client_leaving_mid_stream_is_noticed_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    """A client that hangs up mid-stream stops the stream without asyncio write warnings."""
+    with testing.run_server() as url:
+        for _ in range(3):
+            with httpx.stream("POST", f"{url}/chat/completions", json=_body("long")) as response:
+                next(response.iter_raw())
+        # A stream still running after its client left would be busy writing; let it notice.
+        time.sleep(0.2)
+    assert not [r for r in caplog.records if "socket.send() raised exception" in r.getMessage()]

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 import anyio
@@ -173,6 +173,29 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Stream OpenAI-compatible chat completions.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -185,22 +208,24 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="print the final ChatCompletion as JSON")
     chat.add_argument("--base-url", help="default: $R9S_BASE_URL, else https://api.r9s.ai/v1")
     chat.add_argument("--api-key", help="default: $R9S_API_KEY")
-    chat.add_argument("--max-retries", type=int, default=2, help="retries before the first byte (default 2)")
+    chat.add_argument(
+        "--max-retries", type=_count(0), default=2, help="retries before the first byte (default 2)"
+    )
 
     replay = commands.add_parser("replay", help="decode a recorded .sse stream offline")
     replay.add_argument("file", help="the recorded response body (raw SSE bytes)")
     replay.add_argument("--json", action="store_true", help="print the rebuilt ChatCompletion as JSON")
-    replay.add_argument("--piece-size", type=int, help="feed the bytes in pieces of this size")
+    replay.add_argument("--piece-size", type=_count(1), help="feed the bytes in pieces of this size")
 
     serve = commands.add_parser("serve", help="run the embedded OpenAI-compatible server")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--token-delay", type=float, default=0.01, help="seconds per chunk (default 0.01)")
-    serve.add_argument("--stall", type=float, default=30.0, help="seconds the fault-stall models stall")
+    serve.add_argument("--port", type=_count(0), default=8000)
+    serve.add_argument("--token-delay", type=_seconds, default=0.01, help="seconds per chunk (default 0.01)")
+    serve.add_argument("--stall", type=_seconds, default=30.0, help="seconds the fault-stall models stall")
     serve.add_argument("--require-api-key", help="answer 401 unless this key is sent")
 
     demo = commands.add_parser("demo", help="stream from the embedded server: no key, no network")
-    demo.add_argument("--token-delay", type=float, default=0.015, help="seconds per chunk (default 0.015)")
+    demo.add_argument("--token-delay", type=_seconds, default=0.015, help="seconds per chunk (default 0.015)")
     return parser
 
 
@@ -217,6 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=err)
         return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining
+        # again when it flushes stdout on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (_Failure, R9sStreamError, httpx.HTTPError, ImportError, OSError) as error:
         out.flush()
         print(_error_line(error, secret), file=err)

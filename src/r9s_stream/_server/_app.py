@@ -143,6 +143,11 @@ class ChatServerApp:
                         ):
                             return
                         await send({"type": "http.response.body", "body": step, "more_body": True})
+                        # Yield to the loop: a client that went away is noticed (and further
+                        # sends become no-ops) instead of asyncio warning about every write.
+                        await asyncio.sleep(0)
+                        if gone.done():
+                            return
             await send({"type": "http.response.body", "body": b""})
         finally:
             gone.cancel()
