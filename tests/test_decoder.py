@@ -430,7 +430,6 @@ def test_event_too_large() -> None:
     assert decoder.feed(b'"}\n\n') == []
 
 
-@pytest.mark.xfail(strict=True, reason="an event that arrives whole in one read escapes max_event_size")
 def test_event_too_large_whatever_the_reads() -> None:
     """An oversized event is refused whether it arrives whole in one read or in many."""
     big = b'data: {"id": "' + b"x" * 500 + b'", "choices": []}\n\n'

@@ -12,7 +12,6 @@ from pathlib import Path
 import anyio
 import httpx
 import msgspec
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -168,7 +167,6 @@ def test_accumulation_does_not_depend_on_chunking(
     assert split.chunks == len(chunks)
 
 
-@pytest.mark.xfail(strict=True, reason="an event that arrives whole in one read escapes max_event_size")
 @given(
     st.lists(events, min_size=1, max_size=6),
     st.integers(60, 400),

@@ -29,7 +29,7 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "ChunkDecoder"]
 
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
-# Every event of a block follows a blank line (see SSEFramer), so this prefixes each one.
+_DATA = b"data: "
 _SEPARATOR = b"\n\ndata: "
 _SHRINK = len(_SEPARATOR) - 1  # bytes saved by each separator → newline rewrite
 # `"error"` may be a token or a content word; only a key (`"error":`) is worth a closer look.
@@ -79,26 +79,32 @@ class ChunkDecoder:
             return []
         if framed is None:
             return []
-        buffer, end = framed
-        if buffer.startswith(_SEPARATOR):
-            # The common block: every event is `\n\ndata: {...}`. Rewriting each separator
-            # to a newline turns the block into JSON lines, decoded in one call. The rest of
-            # the buffer (an unfinished event) is cut off without copying.
-            lines = buffer.replace(_SEPARATOR, b"\n")
-            count = (len(buffer) - len(lines)) // _SHRINK - buffer.startswith(_SEPARATOR, end)
-            if not (b'"error"' in lines and _ERROR_KEY.search(lines)):
-                try:
-                    events = _chunk_decoder.decode_lines(memoryview(lines)[: end - _SHRINK * count])
-                except _UNDECODABLE:
-                    pass
-                else:
-                    # A count that differs means an event the fast path cannot judge
-                    # (an empty one, a stray line): the careful path decides. So does a
-                    # newline inside an event: whitespace to JSON, the end of the line to SSE.
-                    if len(events) == count and buffer.count(b"\n", 0, end) == 2 * count:
-                        self.events_seen += count
-                        return events
-        return self._decode_events(buffer[:end])
+        head, data, end = framed
+        if len(head) + end > self._framer.max_event_size:
+            return self._decode_events(head + data[:end])  # it checks each event's size
+        # The common case: every event is one `data: {...}` line. The first one may have
+        # begun in an earlier read; the others are all in `data`, where rewriting each
+        # `\n\ndata: ` to a newline makes JSON lines that msgspec decodes in one call (a
+        # memoryview cuts off the unfinished event without a copy). An error object fails
+        # validation (see ChatCompletionStreamEvent._error), `[DONE]`, comments, named
+        # events and multi-line data fail to parse: all go to the careful path.
+        start = data.find(b"\n\n")
+        first = head + data[:start] if head else data[:start]
+        if first.startswith(_DATA) and b"\n" not in first:
+            lines = data.replace(_SEPARATOR, b"\n")
+            count = (len(data) - len(lines)) // _SHRINK - data.startswith(_SEPARATOR, end)
+            try:
+                events = _chunk_decoder.decode_lines(memoryview(lines)[start : end - _SHRINK * count])
+                # A count that differs means an event the fast path cannot judge (an
+                # empty one, a stray line): the careful path decides. So does a newline
+                # inside an event: whitespace to JSON, but the end of the `data:` line.
+                if len(events) == count and data.count(b"\n", start, end) == 2 * count:
+                    events.insert(0, _chunk_decoder.decode(memoryview(first)[len(_DATA) :]))
+                    self.events_seen += count + 1
+                    return events
+            except _UNDECODABLE:
+                pass
+        return self._decode_events(head + data[:end])
 
     def finish(self) -> list[ChatCompletionStreamEvent]:
         """At end of input: decode an event left without its closing blank line.
@@ -121,7 +127,10 @@ class ChunkDecoder:
 
     def _decode_events(self, block: bytes) -> list[ChatCompletionStreamEvent]:
         payloads: list[bytes] = []
+        limit = self._framer.max_event_size
         for raw in block.split(b"\n\n"):
+            if len(raw) > limit:  # it arrived whole in one read, past the framer's check
+                return self._stop(payloads, _too_large(raw, limit, self.events_seen + len(payloads)))
             if raw.startswith(b"data:") and b"\n" not in raw:
                 payload = raw[6:] if raw[5:6] == b" " else raw[5:]
                 event_type = "message"
@@ -137,23 +146,26 @@ class ChunkDecoder:
             if not stripped and event_type != "error":
                 continue
             if stripped == b"[DONE]":
-                events = self._decode_payloads(payloads)
-                if self.error is None:
-                    self.events_seen += 1
-                    self.done = True
-                return events
+                return self._stop(payloads, None)
             if event_type == "error" or (b'"error"' in payload and _ERROR_KEY.search(payload)):
                 error = _stream_api_error(payload, named=event_type == "error")
                 if error is not None:
-                    events = self._decode_payloads(payloads)
-                    if self.error is None:
-                        self.events_seen += 1
-                        self.error = error
-                    return events
+                    return self._stop(payloads, error)
             if event_type != "message":
                 continue  # named events other than `error` are not chunks
             payloads.append(payload)
         return self._decode_payloads(payloads)
+
+    def _stop(self, payloads: list[bytes], error: StreamError | None) -> list[ChatCompletionStreamEvent]:
+        """Decode the chunks before the end: ``[DONE]`` (no error) or ``error``."""
+        events = self._decode_payloads(payloads)
+        if self.error is None:  # a bad chunk before the end is the error to report
+            self.events_seen += 1
+            if error is None:
+                self.done = True
+            else:
+                self.error = error
+        return events
 
     def _decode_payloads(self, payloads: list[bytes]) -> list[ChatCompletionStreamEvent]:
         if not payloads:
@@ -181,10 +193,11 @@ class ChunkDecoder:
         return events
 
     def _too_large(self) -> None:
-        head = self._framer.pending_bytes()[:200].decode("utf-8", "replace")
-        self.error = EventTooLargeError(
-            limit=self._framer.max_event_size, data=head, position=self.events_seen
-        )
+        self.error = _too_large(self._framer.pending_bytes(), self._framer.max_event_size, self.events_seen)
+
+
+def _too_large(raw: bytes, limit: int, position: int) -> EventTooLargeError:
+    return EventTooLargeError(limit=limit, data=raw[:200].decode("utf-8", "replace"), position=position)
 
 
 def _decode_one(payload: bytes) -> ChatCompletionStreamEvent:

@@ -19,9 +19,8 @@ from httpx_sse._decoders import SSEDecoder
 __all__ = ["SSEFramer", "SpecEvent", "parse_event"]
 
 _BOM = b"\xef\xbb\xbf"
-# Bytes of an oversized event kept for its error message (the separator, then ~200 bytes).
+# Bytes of an oversized event kept for its error message.
 _ERROR_HEAD = 256
-_SEPARATOR = b"\n\n"
 
 
 class SpecEvent:
@@ -53,17 +52,16 @@ def parse_event(decoder: SSEDecoder, raw: bytes) -> SpecEvent | None:
 
 
 class SSEFramer:
-    """Buffers response bytes and hands out blocks of complete events.
+    """Buffers response bytes and hands out the events they complete.
 
-    A block starts with the blank line that ended the event before it (a virtual one at the
-    start of the stream), so every event in it is preceded by ``\n\n``: the decoder can
-    then rewrite every ``\n\ndata: `` alike with one ``bytes.replace``.
+    ``feed()`` does not join the unfinished event with the new bytes: it returns both, so
+    the decoder can take most events straight out of the new bytes without a copy.
     """
 
     def __init__(self, max_event_size: int) -> None:
         self.max_event_size = max_event_size
-        self._parts: list[bytes] = [_SEPARATOR]
-        self._size = 0
+        self._held: list[bytes] = []  # the unfinished event, in the pieces it came in
+        self._held_size = 0
         self._at_start = True
         self._bom_prefix = b""
         self._cr_pending = False
@@ -71,19 +69,19 @@ class SSEFramer:
     @property
     def buffered(self) -> int:
         """Bytes of an event that has started but not yet ended."""
-        return self._size
+        return self._held_size
 
     def pending_bytes(self) -> bytes:
-        """The bytes of the unfinished event (for error messages)."""
-        return b"".join(self._parts)[len(_SEPARATOR) :]
+        """The start of the unfinished event (for error messages)."""
+        return b"".join(self._held)[:_ERROR_HEAD]
 
-    def feed(self, data: bytes) -> tuple[bytes, int] | None:
-        """Add bytes; return ``(buffer, end)`` when they complete events, else ``None``.
+    def feed(self, data: bytes) -> tuple[bytes, bytes, int] | None:
+        """Add bytes; return ``(head, data, end)`` when they complete events, else ``None``.
 
-        ``buffer[:end]`` is the block of complete events, without the blank line after the
-        last one; the rest of ``buffer`` is kept for the next call (the caller must not
-        keep it). Raises ``OverflowError`` when one unfinished event passes
-        ``max_event_size``.
+        ``head + data[:end]`` is the block of complete events (without the blank line after
+        the last one): ``head`` is the start of an event held from earlier reads, ``data``
+        the new bytes with line endings normalised. Raises ``OverflowError`` when one
+        unfinished event passes ``max_event_size``.
         """
         if self._at_start:
             data = self._strip_bom(data)
@@ -96,44 +94,45 @@ class SSEFramer:
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         if not data:
             return None
-        parts = self._parts
+        held = self._held
+        # Only the new bytes are searched: a long event is joined once, when it ends.
         end = data.rfind(b"\n\n")
-        if end < 0 and not (data[:1] == b"\n" and parts[-1][-1:] == b"\n"):
+        straddles = data[:1] == b"\n" and bool(held) and held[-1][-1:] == b"\n"
+        if end < 0 and not straddles:
             self._hold(data)
             return None
-        # Searching only the new bytes keeps a long event linear: held parts are joined
-        # once, when the blank line that ends the event arrives.
-        parts.append(data)
-        buffer = b"".join(parts)
-        end = buffer.rfind(b"\n\n")
-        tail = buffer[end:]
-        self._parts = [tail]
-        self._size = len(tail) - len(_SEPARATOR)
-        if end <= len(_SEPARATOR) and not buffer[:end].strip():
+        head = (held[0] if len(held) == 1 else b"".join(held)) if held else b""
+        if end < 0:  # the blank line is split between the held bytes and these
+            data, head = head + data, b""
+            end = data.rfind(b"\n\n")
+        tail = data[end + 2 :]
+        self._held = [tail] if tail else []
+        self._held_size = len(tail)
+        if not (head or data[:end].strip()):
             return None  # only blank lines so far
-        return buffer, end
+        return head, data, end
 
     def finish(self) -> bytes | None:
         """At end of input: the unfinished event, as a block (as if a blank line ended it)."""
-        block = b"".join(self._parts).rstrip(b"\n")
-        self._parts = [_SEPARATOR]
-        self._size = 0
+        block = b"".join(self._held).rstrip(b"\n")
+        self._held = []
+        self._held_size = 0
         return block if block.strip() else None
 
     def _hold(self, data: bytes) -> None:
-        self._parts.append(data)
-        self._size += len(data)
-        if self._size > self.max_event_size:
+        self._held.append(data)
+        self._held_size += len(data)
+        if self._held_size > self.max_event_size:
             # Let the event go at once, keeping only its start for the error message: the
             # limit bounds memory, so neither a join nor the held parts may outlive it.
-            size = self._size
+            size = self._held_size
             head = b""
-            for part in self._parts:
+            for part in self._held:
                 head += part[: _ERROR_HEAD - len(head)]
                 if len(head) >= _ERROR_HEAD:
                     break
-            self._parts = [head]
-            self._size = len(head) - len(_SEPARATOR)
+            self._held = [head]
+            self._held_size = len(head)
             raise OverflowError(size)
 
     def _strip_bom(self, data: bytes) -> bytes:

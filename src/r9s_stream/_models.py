@@ -131,7 +131,7 @@ class ChatCompletionStreamChoice(_Wire):
     finish_reason: str | None = None
 
 
-class ChatCompletionStreamEvent(_Wire):
+class ChatCompletionStreamEvent(_Wire, rename={"_error": "error"}):
     """One ``chat.completion.chunk`` of a stream; ``choices`` is empty in a usage-only chunk."""
 
     id: str | None = None
@@ -142,6 +142,11 @@ class ChatCompletionStreamEvent(_Wire):
     service_tier: str | None = None
     choices: list[ChatCompletionStreamChoice] = msgspec.field(default_factory=list)
     usage: Usage | None = None
+    # A trap, not data: an error object in a chunk (`{"error": {...}}`, or OpenRouter's
+    # chunk with `error` beside `choices`) fails validation here, which sends the decoder
+    # to its careful path, where it becomes a StreamAPIError. Checking every chunk in
+    # Python instead would cost more than decoding it. Never set on a chunk you receive.
+    _error: msgspec.UnsetType | None = msgspec.UNSET
 
 
 # --- the rebuilt completion --------------------------------------------------------------

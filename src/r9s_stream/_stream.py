@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from time import perf_counter
-from types import TracebackType
-from typing import Any
+from types import AsyncGeneratorType, TracebackType
+from typing import Any, cast
 
 import anyio
 import httpx
@@ -48,8 +48,7 @@ class ChatCompletionStream:
         self._decoder = ChunkDecoder(max_event_size=max_event_size)
         self._accumulator = ChatCompletionAccumulator() if accumulate else None
         self._usage: Usage | None = None
-        self._events: list[ChatCompletionStreamEvent] = []
-        self._next = 0
+        self._iterator = self._new_iterator()
         self._reader: AsyncIterator[bytes] | None = None
         self._failure: StreamError | None = None
         self._closed = False
@@ -89,18 +88,33 @@ class ChatCompletionStream:
 
     # --- iteration -----------------------------------------------------------------------
 
-    def __aiter__(self) -> ChatCompletionStream:
-        return self
+    def __aiter__(self) -> AsyncGeneratorType[ChatCompletionStreamEvent, None]:
+        # One async generator for the stream's life: resuming a generator costs about half
+        # of calling an `async def __anext__`, and a second `async for` (after a `break`)
+        # continues where the first stopped. It holds no resource: closing is aclose()'s job.
+        iterator = self._iterator
+        if iterator.ag_frame is None:
+            # It ended: a new one ends at once, or raises the stream's failure again.
+            iterator = self._iterator = self._new_iterator()
+        return iterator
 
-    async def __anext__(self) -> ChatCompletionStreamEvent:
-        index = self._next
-        events = self._events
-        if index < len(events):
-            self._next = index + 1
-            return events[index]
-        return await self._next_block()
+    def __anext__(self) -> Awaitable[ChatCompletionStreamEvent]:
+        return self.__aiter__().__anext__()
 
-    async def _next_block(self) -> ChatCompletionStreamEvent:
+    def _new_iterator(self) -> AsyncGeneratorType[ChatCompletionStreamEvent, None]:
+        # typeshed's AsyncGenerator lacks ag_frame / ag_running, which the real object has.
+        return cast(AsyncGeneratorType[ChatCompletionStreamEvent, None], self._iterate())
+
+    async def _iterate(self) -> AsyncGenerator[ChatCompletionStreamEvent, None]:
+        while True:
+            events = await self._next_events()
+            if events is None:
+                return
+            for event in events:
+                yield event
+
+    async def _next_events(self) -> list[ChatCompletionStreamEvent] | None:
+        """The next batch of chunks, or ``None`` at the end; raises a pending failure."""
         decoder = self._decoder
         while True:
             if self._failure is not None:
@@ -109,7 +123,7 @@ class ChatCompletionStream:
                 if not self._closed:
                     await self._drain()
                 await self.aclose()
-                raise StopAsyncIteration
+                return None
             data = await self._read()
             if data is None:
                 events = decoder.finish()
@@ -121,9 +135,7 @@ class ChatCompletionStream:
                 self._failure = decoder.error
             if events:
                 self._take(events)
-                self._events = events
-                self._next = 1
-                return events[0]
+                return events
 
     def _take(self, events: list[ChatCompletionStreamEvent]) -> None:
         stats = self.stats
@@ -237,6 +249,8 @@ class ChatCompletionStream:
             self.stats.completion_tokens = None if usage is None else usage.completion_tokens
         # Shielded: closing must finish even when we are here because of a cancellation.
         with anyio.CancelScope(shield=True):
+            if not self._iterator.ag_running:  # not when the iterator itself is closing us
+                await self._iterator.aclose()
             reader = self._reader
             if reader is not None:
                 aclose = getattr(reader, "aclose", None)
