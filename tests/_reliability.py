@@ -28,6 +28,7 @@ __all__ = [
     "running_llmock",
     "running_llmocks",
     "running_loopback_app",
+    "running_process",
     "sse",
     "wait_for_port",
 ]
@@ -85,7 +86,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def _running(command: Sequence[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+def running_process(command: Sequence[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run a server command that listens on ``port``; yield its root URL; stop it afterwards."""
     process = _start(command, env)
     try:
         wait_for_port(port, process)
@@ -104,7 +106,7 @@ def _llmock_command(port: int, arguments: Sequence[str]) -> list[str]:
 def running_llmock(*arguments: str) -> Iterator[str]:
     """Run ``llmock serve`` on a free loopback port; yield its root URL."""
     port = free_port()
-    with _running(_llmock_command(port, arguments), port) as url:
+    with running_process(_llmock_command(port, arguments), port) as url:
         yield url
 
 
@@ -147,7 +149,7 @@ def running_loopback_app(*, env: dict[str, str] | None = None) -> Iterator[str]:
         "--backlog",
         "4096",
     ]
-    with _running(command, port, env) as url:
+    with running_process(command, port, env) as url:
         yield url
 
 
