@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -307,12 +308,14 @@ def test_token_delay_paces_the_stream() -> None:
 
 
 def test_start_and_stop_are_fast_and_free_the_port() -> None:
-    """The server starts and stops in well under a second and its port is closed afterwards."""
+    """The server starts and stops in well under a second; its thread and port are gone afterwards."""
+    threads = threading.active_count()
     started = time.monotonic()
     with testing.run_server() as url:
         assert httpx.get(f"{url}/models").status_code == 200
         port = httpx.URL(url).port
     assert time.monotonic() - started < 1.5
+    assert threading.active_count() == threads
     assert port is not None
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
