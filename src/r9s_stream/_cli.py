@@ -203,7 +203,12 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="stream a reply to the terminal")
     chat.add_argument("prompt", help="the user message")
-    chat.add_argument("--model", "-m", default=os.environ.get("R9S_MODEL", DEFAULT_MODEL))
+    chat.add_argument(
+        "--model",
+        "-m",
+        default=os.environ.get("R9S_MODEL", DEFAULT_MODEL),
+        help=f"default: $R9S_MODEL, else {DEFAULT_MODEL}",
+    )
     chat.add_argument("--system", "-s", help="a system message sent first")
     chat.add_argument("--json", action="store_true", help="print the final ChatCompletion as JSON")
     chat.add_argument("--base-url", help="default: $R9S_BASE_URL, else https://api.r9s.ai/v1")
