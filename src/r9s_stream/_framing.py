@@ -122,7 +122,11 @@ class SSEFramer:
     def _hold(self, data: bytes) -> None:
         self._held.append(data)
         self._held_size += len(data)
-        if self._held_size > self.max_event_size:
+        # The held bytes may end with the newline of the event's last line, which is not
+        # part of the event: an event of exactly max_event_size bytes is allowed.
+        if self._held_size > self.max_event_size and (
+            self._held_size - (data[-1:] == b"\n") > self.max_event_size
+        ):
             # Let the event go at once, keeping only its start for the error message: the
             # limit bounds memory, so neither a join nor the held parts may outlive it.
             size = self._held_size
