@@ -519,3 +519,16 @@ def test_decoder_never_raises_from_feed() -> None:
     assert decoder.feed(b"data: {\n\n") == []
     assert isinstance(decoder.error, rs.StreamDecodeError)
     assert decoder.stopped
+
+
+def test_event_of_exactly_max_event_size_passes_at_any_split() -> None:
+    """An event of exactly max_event_size bytes is allowed, one byte more is not, however it is read."""
+    event = b"data: " + C
+    body = event + b"\n\n" + DONE
+    for limit, allowed in ((len(event), True), (len(event) - 1, False)):
+        for size in (1, 2, 7, len(body)):
+            contents, decoder = decode(
+                *[body[i : i + size] for i in range(0, len(body), size)], max_event_size=limit
+            )
+            assert (contents == ["X"]) is allowed, (limit, size)
+            assert isinstance(decoder.error, rs.EventTooLargeError) is not allowed, (limit, size)
