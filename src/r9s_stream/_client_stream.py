@@ -15,9 +15,9 @@ from types import TracebackType
 
 import anyio
 import httpx
-import msgspec
 
 from ._exceptions import APIStatusError, R9sStreamError, StreamTimeoutError
+from ._redact import redact, redact_error
 from ._response import check_response
 from ._retry import backoff_delay, retry_delay, should_retry_status
 from ._stream import ChatCompletionStream
@@ -29,8 +29,6 @@ logger = logging.getLogger("r9s_stream")
 # Transport errors that are our own fault (a bad URL scheme, an invalid header): the next
 # attempt would fail in exactly the same way.
 _PERMANENT_TRANSPORT_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
-
-_REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -114,6 +112,7 @@ class ClientStreamConnection:
                 first_token_timeout=limits.first_token_timeout,
                 idle_timeout=limits.idle_timeout,
                 total_timeout=limits.total_timeout,
+                secret=self._secret,
             )
             try:
                 await check_response(response)
@@ -166,27 +165,6 @@ class ClientStreamConnection:
             redact(reason, self._secret),
         )
         await anyio.sleep(delay)
-
-
-def redact(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` (the API key) blotted out."""
-    return text.replace(secret, _REDACTED) if secret and secret in text else text
-
-
-def redact_error(error: R9sStreamError, secret: str | None) -> None:
-    """Remove the API key from an error's message and body, in case a server echoed it back."""
-    if not secret:
-        return
-    error.args = tuple(redact(arg, secret) if isinstance(arg, str) else arg for arg in error.args)
-    for name in ("message", "body", "body_start"):
-        value = getattr(error, name, None)
-        if isinstance(value, str):
-            setattr(error, name, redact(value, secret))
-        elif isinstance(value, (dict, list)):
-            encoded = msgspec.json.encode(value)
-            if secret.encode() in encoded:
-                cleaned = encoded.replace(secret.encode(), _REDACTED.encode())
-                setattr(error, name, msgspec.json.decode(cleaned))
 
 
 def _earliest(started: float, *limits: float | None) -> float | None:

@@ -14,6 +14,7 @@ from ._accumulator import ChatCompletionAccumulator
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
 from ._exceptions import IncompleteStreamError, StreamError, StreamTimeoutError
 from ._models import ChatCompletion, ChatCompletionStreamEvent, Usage
+from ._redact import redact_error
 from ._stats import StreamStats
 
 __all__ = ["ChatCompletionStream", "TextDeltas"]
@@ -42,8 +43,10 @@ class ChatCompletionStream:
         idle_timeout: float | None = None,
         total_timeout: float | None = None,
         started_at: float | None = None,
+        secret: str | None = None,
     ) -> None:
         self.response = response
+        self._secret = secret
         self.stats = StreamStats(started_at)
         self._decoder = ChunkDecoder(max_event_size=max_event_size)
         self._accumulator = ChatCompletionAccumulator() if accumulate else None
@@ -234,6 +237,7 @@ class ChatCompletionStream:
         await self.aclose()
         if error.completion is None and self._accumulator is not None:
             error.completion = self._accumulator.completion
+        redact_error(error, self._secret)  # a server may echo the API key in what it sends
         if cause is not None:
             raise error from cause
         raise error
