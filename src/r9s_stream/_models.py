@@ -32,20 +32,24 @@ __all__ = [
 
 
 class _Wire(msgspec.Struct, kw_only=True, gc=False, repr_omit_defaults=True):
-    """Base of every model: keyword-only construction, compact repr."""
+    """Base of every model: compact repr, no GC tracking.
+
+    ``kw_only`` covers only the fields a class defines itself, so every model repeats it:
+    keyword-only construction lets fields move (wire order is a speed choice) safely.
+    """
 
 
 # --- token usage -------------------------------------------------------------------------
 
 
-class PromptTokensDetails(_Wire):
+class PromptTokensDetails(_Wire, kw_only=True):
     """Breakdown of the prompt tokens (cache hits, audio)."""
 
     cached_tokens: int | None = None
     audio_tokens: int | None = None
 
 
-class CompletionTokensDetails(_Wire):
+class CompletionTokensDetails(_Wire, kw_only=True):
     """Breakdown of the completion tokens (reasoning, audio, predictions)."""
 
     reasoning_tokens: int | None = None
@@ -54,7 +58,7 @@ class CompletionTokensDetails(_Wire):
     rejected_prediction_tokens: int | None = None
 
 
-class Usage(_Wire):
+class Usage(_Wire, kw_only=True):
     """Token counts, sent once near the end of a stream."""
 
     prompt_tokens: int | None = None
@@ -67,7 +71,7 @@ class Usage(_Wire):
 # --- log probabilities -------------------------------------------------------------------
 
 
-class TopLogprob(_Wire):
+class TopLogprob(_Wire, kw_only=True):
     """One of the most likely alternatives at a token position."""
 
     token: str = ""
@@ -75,7 +79,7 @@ class TopLogprob(_Wire):
     bytes: list[int] | None = None
 
 
-class TokenLogprob(_Wire):
+class TokenLogprob(_Wire, kw_only=True):
     """The log probability of one sampled token."""
 
     token: str = ""
@@ -84,7 +88,7 @@ class TokenLogprob(_Wire):
     top_logprobs: list[TopLogprob] = msgspec.field(default_factory=list)
 
 
-class ChoiceLogprobs(_Wire):
+class ChoiceLogprobs(_Wire, kw_only=True):
     """Per-token log probabilities of a choice's content and refusal."""
 
     content: list[TokenLogprob] | None = None
@@ -94,14 +98,14 @@ class ChoiceLogprobs(_Wire):
 # --- the streamed chunk ------------------------------------------------------------------
 
 
-class FunctionDelta(_Wire):
+class FunctionDelta(_Wire, kw_only=True):
     """A fragment of a function call: the name once, the arguments in pieces."""
 
     name: str | None = None
     arguments: str | None = None
 
 
-class ToolCallDelta(_Wire):
+class ToolCallDelta(_Wire, kw_only=True):
     """A fragment of one tool call, matched to its call by ``index``."""
 
     index: int | None = None
@@ -110,7 +114,7 @@ class ToolCallDelta(_Wire):
     function: FunctionDelta | None = None
 
 
-class ChatCompletionStreamDelta(_Wire):
+class ChatCompletionStreamDelta(_Wire, kw_only=True):
     """What one chunk adds to a choice's message."""
 
     role: str | None = None
@@ -122,7 +126,7 @@ class ChatCompletionStreamDelta(_Wire):
     function_call: FunctionDelta | None = None
 
 
-class ChatCompletionStreamChoice(_Wire):
+class ChatCompletionStreamChoice(_Wire, kw_only=True):
     """One choice's part of a chunk (Azure's annotation chunks carry no delta)."""
 
     index: int = 0
@@ -131,7 +135,7 @@ class ChatCompletionStreamChoice(_Wire):
     finish_reason: str | None = None
 
 
-class ChatCompletionStreamEvent(_Wire, rename={"_error": "error"}):
+class ChatCompletionStreamEvent(_Wire, kw_only=True, rename={"_error": "error"}):
     """One ``chat.completion.chunk`` of a stream; ``choices`` is empty in a usage-only chunk."""
 
     id: str | None = None
@@ -152,14 +156,14 @@ class ChatCompletionStreamEvent(_Wire, rename={"_error": "error"}):
 # --- the rebuilt completion --------------------------------------------------------------
 
 
-class FunctionCall(_Wire):
+class FunctionCall(_Wire, kw_only=True):
     """A complete function call: its name and its JSON arguments as a string."""
 
     name: str = ""
     arguments: str = ""
 
 
-class ToolCall(_Wire):
+class ToolCall(_Wire, kw_only=True):
     """A complete tool call, rebuilt from its deltas."""
 
     id: str = ""
@@ -167,7 +171,7 @@ class ToolCall(_Wire):
     function: FunctionCall = msgspec.field(default_factory=FunctionCall)
 
 
-class ChatCompletionMessage(_Wire):
+class ChatCompletionMessage(_Wire, kw_only=True):
     """The message of one choice, as a non-streaming response would carry it."""
 
     role: str = "assistant"
@@ -178,7 +182,7 @@ class ChatCompletionMessage(_Wire):
     function_call: FunctionCall | None = None
 
 
-class ChatCompletionChoice(_Wire):
+class ChatCompletionChoice(_Wire, kw_only=True):
     """One rebuilt choice: message, finish reason and log probabilities."""
 
     index: int = 0
@@ -187,7 +191,7 @@ class ChatCompletionChoice(_Wire):
     logprobs: ChoiceLogprobs | None = None
 
 
-class ChatCompletion(_Wire):
+class ChatCompletion(_Wire, kw_only=True):
     """A whole chat completion, the same shape as a non-streaming response."""
 
     id: str = ""
