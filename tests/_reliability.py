@@ -130,8 +130,11 @@ def running_llmocks(configurations: Mapping[str, Sequence[str]]) -> Iterator[dic
 
 
 @contextlib.contextmanager
-def running_loopback_app(*, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run tests/_reliability_app.py under uvicorn on a free loopback port; yield its URL."""
+def running_loopback_app(*, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """Run tests/_reliability_app.py under uvicorn on a free loopback port; yield its URL.
+
+    ``tls`` is ``(certificate, key)``: the server then speaks HTTPS.
+    """
     port = free_port()
     command = [
         sys.executable,
@@ -146,11 +149,13 @@ def running_loopback_app(*, env: dict[str, str] | None = None) -> Iterator[str]:
         str(port),
         "--log-level",
         "warning",
-        "--backlog",
-        "4096",
+        "--lifespan",
+        "off",
     ]
-    with running_process(command, port, env) as url:
-        yield url
+    if tls is not None:
+        command += ["--ssl-certfile", str(tls[0]), "--ssl-keyfile", str(tls[1])]
+    with running_process(command, port) as url:
+        yield url if tls is None else url.replace("http://", "https://", 1)
 
 
 def open_sockets() -> int:
