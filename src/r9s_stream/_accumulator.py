@@ -107,7 +107,10 @@ class _ChoiceState:
         if delta.refusal is not None:
             self.refusal.append(delta.refusal)
         # Some servers send the same text as both `reasoning` and `reasoning_content`.
-        reasoning = delta.reasoning_content if delta.reasoning_content is not None else delta.reasoning
+        # An empty one of the two must not hide text in the other.
+        reasoning = delta.reasoning_content or delta.reasoning
+        if reasoning is None:
+            reasoning = delta.reasoning_content
         if reasoning is not None:
             self.reasoning.append(reasoning)
         if delta.tool_calls:
@@ -238,7 +241,7 @@ class ChatCompletionAccumulator:
                         or delta.function_call is not None
                     ):
                         state.add_rare(delta)
-                if choice.finish_reason is not None:
+                if choice.finish_reason:  # some servers send "" on chunks that do not finish
                     state.finish_reason = choice.finish_reason
                 if choice.logprobs is not None:
                     state.add_logprobs(choice.logprobs)
@@ -260,7 +263,7 @@ class ChatCompletionAccumulator:
     def has_output(self) -> bool:
         """Whether any content, refusal, reasoning or tool call has arrived yet."""
         return any(
-            (s.content and any(s.content)) or s.refusal or s.reasoning or s.tool_calls or s.function_call
+            any(s.content) or any(s.refusal) or any(s.reasoning) or s.tool_calls or s.function_call
             for s in self._choices.values()
         )
 
