@@ -455,3 +455,28 @@ def test_has_output() -> None:
     tools = rs.ChatCompletionAccumulator()
     tools.add(event(delta(tool_calls=[call(0, "t", "f")])))
     assert tools.has_output()
+
+
+def test_empty_reasoning_content_does_not_hide_reasoning() -> None:
+    """A delta with reasoning_content "" and reasoning "abc" keeps "abc" rather than the empty string."""
+    done = fold(event(delta(reasoning_content="", reasoning="abc")), event(delta(reasoning_content="d")))
+    assert message(done).reasoning_content == "abcd"
+
+
+def test_empty_finish_reason_does_not_erase_the_real_one() -> None:
+    """Servers that send finish_reason "" on other chunks do not lose the "stop" that came before."""
+    done = fold(
+        event(delta(content="a", finish_reason="")),
+        event(delta(finish_reason="stop")),
+        event(delta(finish_reason=""), usage={"total_tokens": 1}),
+    )
+    assert done.choices[0].finish_reason == "stop"
+
+
+def test_empty_reasoning_or_refusal_is_not_output() -> None:
+    """DeepSeek's first delta (reasoning_content "") and OpenAI's (refusal "") are not the first token yet."""
+    acc = rs.ChatCompletionAccumulator()
+    acc.add(event(delta(role="assistant", content=None, reasoning_content="", refusal="")))
+    assert not acc.has_output()
+    acc.add(event(delta(refusal="No")))
+    assert acc.has_output()
