@@ -215,6 +215,23 @@ async def test_stats_after_a_stream() -> None:
     assert "chunks=5" in repr(stats)
 
 
+@pytest.mark.parametrize("accumulate", [True, False])
+@pytest.mark.anyio
+async def test_time_to_first_token_ignores_empty_opening_deltas(accumulate: bool) -> None:
+    """An opening delta with only role and empty reasoning/refusal is not the first token."""
+    body = Body(chunk(role="assistant", reasoning_content="", refusal=""), 0.1, chunk("x"), DONE)
+    async with (
+        client(serve(body)) as http,
+        rs.aconnect_chat_stream(http, "POST", URL, accumulate=accumulate) as stream,
+    ):
+        async for _ in stream:
+            pass
+    stats = stream.stats
+    assert stats.time_to_first_byte is not None
+    assert stats.time_to_first_token is not None
+    assert stats.time_to_first_token - stats.time_to_first_byte >= 0.09
+
+
 @pytest.mark.anyio
 async def test_accumulate_false_still_gives_usage() -> None:
     """With accumulate=False the usage is still kept, and asking for the completion is a clear error."""
