@@ -29,6 +29,7 @@ __all__ = [
     "running_llmocks",
     "running_loopback_app",
     "running_process",
+    "sockets_settle_to",
     "sse",
     "wait_for_port",
 ]
@@ -165,6 +166,17 @@ def open_sockets() -> int:
         with contextlib.suppress(OSError):
             if os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
                 count += 1
+    return count
+
+
+def sockets_settle_to(expected: int, timeout: float = 2.0) -> int:
+    """Wait until this process has ``expected`` sockets open (a server thread in this process
+    closes its side of a connection a moment after the client); return the final count."""
+    deadline = time.monotonic() + timeout
+    count = open_sockets()
+    while count != expected and time.monotonic() < deadline:
+        time.sleep(0.02)
+        count = open_sockets()
     return count
 
 

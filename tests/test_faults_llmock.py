@@ -19,7 +19,7 @@ import pytest
 import sniffio
 
 import r9s_stream as rs
-from _reliability import IGNORE_HTTPCORE_BODY_GENERATOR, open_sockets, running_llmocks
+from _reliability import IGNORE_HTTPCORE_BODY_GENERATOR, open_sockets, running_llmocks, sockets_settle_to
 
 pytestmark = IGNORE_HTTPCORE_BODY_GENERATOR
 
@@ -216,3 +216,72 @@ async def test_a_fault_before_the_first_chunk_is_typed_and_empty(llmock: dict[st
         assert caught.value.completion is not None
         assert [c.message.content for c in caught.value.completion.choices] in ([], [None], [""])
         await _run_clean(http, llmock["clean"])
+
+
+# --- the embedded server's fault scenarios, through rs.AsyncClient ------------------------
+
+PROMPT = "one two three four five six seven eight nine ten"
+
+# model → (the exact error type, whether a partial completion must come with it)
+SERVER_FAULTS: dict[str, type[rs.R9sStreamError]] = {
+    "fault-truncate": rs.IncompleteStreamError,
+    "fault-malformed": rs.StreamDecodeError,
+    "fault-error": rs.StreamAPIError,
+    "fault-stall": rs.StreamTimeoutError,
+    "fault-stall-start": rs.StreamTimeoutError,
+    "fault-slow-headers": rs.StreamTimeoutError,
+    "fault-disconnect": rs.IncompleteStreamError,
+    "fault-empty": rs.IncompleteStreamError,
+    "fault-content-type": rs.UnexpectedContentTypeError,
+    "status-500": rs.APIStatusError,
+    "status-503": rs.APIStatusError,
+    "status-429": rs.APIStatusError,
+    "status-401": rs.APIStatusError,
+}
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[str]:
+    """The embedded server (testing.run_server) on loopback; stalls last 30 s."""
+    from r9s_stream import testing
+
+    with testing.run_server(token_delay=0.001, stall_seconds=30) as base_url:
+        yield base_url
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("model", list(SERVER_FAULTS))
+async def test_an_embedded_server_fault_is_typed_keeps_the_partial_and_frees_the_connection(
+    embedded: str, model: str
+) -> None:
+    """Each embedded-server fault gives its typed error; a pool of one then completes a stream."""
+    sockets_before, tasks_before = open_sockets(), _tasks()
+    limits = httpx.Limits(max_connections=1)
+    async with (
+        httpx.AsyncClient(limits=limits) as http,
+        rs.AsyncClient(
+            api_key="k",
+            base_url=embedded,
+            http_client=http,
+            max_retries=0,
+            first_token_timeout=1,
+            idle_timeout=0.5,
+        ) as client,
+    ):
+        with anyio.fail_after(10), pytest.raises(rs.R9sStreamError) as caught:
+            await client.complete(model=model, messages=[{"role": "user", "content": PROMPT}])
+        error = caught.value
+        assert type(error) is SERVER_FAULTS[model], repr(error)
+        if isinstance(error, rs.StreamError) and model != "fault-slow-headers":  # no stream, no completion
+            assert error.completion is not None
+            content = error.completion.choices[0].message.content if error.completion.choices else None
+            assert PROMPT.startswith(content or "")
+        if model in ("fault-truncate", "fault-malformed", "fault-error", "fault-stall", "fault-disconnect"):
+            assert isinstance(error, rs.StreamError)
+            assert error.completion is not None
+            assert error.completion.choices[0].message.content, "the chunks before the fault were lost"
+        with anyio.fail_after(5):
+            completion = await client.complete(model="echo", messages=[{"role": "user", "content": PROMPT}])
+        assert completion.choices[0].message.content == PROMPT
+    assert sockets_settle_to(sockets_before) == sockets_before
+    assert _tasks() == tasks_before
