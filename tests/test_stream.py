@@ -248,6 +248,18 @@ async def test_accumulate_false_still_gives_usage() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_server_that_keeps_the_connection_open_after_done() -> None:
+    """After [DONE] the loop ends promptly and the response is closed even if the server never closes."""
+    body = Body(HELLO, 3600.0, b": still here\n\n")
+    with anyio.fail_after(2):
+        async with client(serve(body)) as http, rs.aconnect_chat_stream(http, "POST", URL) as stream:
+            done = await stream.until_done()
+            assert stream.response.is_closed
+    assert done.choices[0].message.content == "Hello"
+    assert body.closed
+
+
+@pytest.mark.anyio
 async def test_bytes_after_done_are_not_decoded() -> None:
     """Garbage after [DONE] neither raises nor yields."""
     async with (
