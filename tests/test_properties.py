@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 from pathlib import Path
 
 import anyio
 import httpx
 import msgspec
+from httpx_sse._decoders import SSEDecoder
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -273,3 +275,62 @@ def test_random_bytes_through_the_stream(body: bytes, seed: int) -> None:
     """Random bytes as a 200 event-stream body raise nothing but R9sStreamError subclasses."""
     with contextlib.suppress(rs.R9sStreamError):
         anyio.run(_through_stream, body, seed)
+
+
+# --- agreement with httpx-sse, the authority on SSE framing ------------------------------
+
+sse_lines = st.lists(
+    st.tuples(
+        st.sampled_from(["chunk", "chunk-nospace", "comment", "id", "bare-id", "retry", "bad-retry",
+                         "unknown", "ping", "message", "blank"]),
+        st.sampled_from(["\n", "\r", "\r\n"]),
+    ),
+    max_size=16,
+)  # fmt: skip
+
+_LINES = {
+    "comment": ": keep-alive",
+    "id": "id: 4",
+    "bare-id": "id",
+    "retry": "retry: 5",
+    "bad-retry": "retry: soon",
+    "unknown": "foo: bar",
+    "ping": "event: ping",
+    "message": "event: message",
+    "blank": "",
+}
+
+
+def httpx_sse_ids(text: str) -> list[str]:
+    """What httpx-sse's SSEDecoder dispatches: chunk ids, then "DONE" or "ERR" where it would stop."""
+    decoder = SSEDecoder()
+    out: list[str] = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        sse = decoder.decode(line)
+        if sse is None or not sse.data or sse.event != "message":
+            continue
+        if sse.data.strip() == "[DONE]":
+            out.append("DONE")
+            break
+        try:
+            out.append(str(json.loads(sse.data)["id"]))
+        except json.JSONDecodeError:
+            out.append("ERR")
+            break
+    return out
+
+
+@given(sse_lines, st.lists(st.integers(0, 10**6), max_size=10))
+def test_framing_agrees_with_httpx_sse(lines: list[tuple[str, str]], points: list[int]) -> None:
+    """On SSE-shaped streams of any line endings and fields, the chunks are the ones httpx-sse dispatches."""
+    parts = []
+    for number, (kind, eol) in enumerate(lines):
+        if kind.startswith("chunk"):
+            prefix = "data:" if kind == "chunk-nospace" else "data: "
+            parts.append(prefix + json.dumps({"id": f"e{number}", "choices": []}) + eol)
+        else:
+            parts.append(_LINES[kind] + eol)
+    text = "".join(parts) + "\n\ndata: [DONE]\n\n"
+    events, done, error = decode_all(cut(text.encode(), points))
+    got = [str(e.id) for e in events] + (["DONE"] if done else []) + (["ERR"] if error else [])
+    assert got == httpx_sse_ids(text)
