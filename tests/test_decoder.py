@@ -532,3 +532,19 @@ def test_event_of_exactly_max_event_size_passes_at_any_split() -> None:
             )
             assert (contents == ["X"]) is allowed, (limit, size)
             assert isinstance(decoder.error, rs.EventTooLargeError) is not allowed, (limit, size)
+
+
+def test_openrouter_mid_stream_error_chunk() -> None:
+    """OpenRouter's error chunk (error beside choices with finish_reason "error") is a StreamAPIError."""
+    payload = (
+        b'{"id": "gen-1", "object": "chat.completion.chunk", "created": 1, "model": "m",'
+        b' "error": {"code": 502, "message": "Provider returned error"},'
+        b' "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}]}'
+    )
+    contents, decoder = decode(b"data: " + C + b"\n\ndata: " + payload + b"\n\n" + DONE)
+    assert contents == ["X"]
+    error = decoder.error
+    assert isinstance(error, rs.StreamAPIError)
+    assert (error.message, error.code) == ("Provider returned error", "502")
+    assert error.body == payload.decode()
+    assert not decoder.done
