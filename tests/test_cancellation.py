@@ -17,7 +17,14 @@ import httpx
 import pytest
 
 import r9s_stream as rs
-from _reliability import IGNORE_HTTPCORE_BODY_GENERATOR, chunk, open_sockets, running_llmock, sse
+from _reliability import (
+    IGNORE_HTTPCORE_BODY_GENERATOR,
+    chunk,
+    open_sockets,
+    running_llmock,
+    sockets_settle_to,
+    sse,
+)
 
 pytestmark = IGNORE_HTTPCORE_BODY_GENERATOR
 
@@ -315,3 +322,63 @@ async def test_a_cancelled_stream_frees_its_pooled_connection(slow_llmock: str) 
                     break
         assert second.response.is_closed
     assert open_sockets() == sockets_before
+
+
+# --- rs.AsyncClient against the embedded server --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_server() -> Iterator[str]:
+    """The embedded server: 100 ms per chunk, 30 s stalls, retry-after of 5 s on 429/503."""
+    from r9s_stream import testing
+
+    with testing.run_server(token_delay=0.1, stall_seconds=30, retry_after=5) as base_url:
+        yield base_url
+
+
+LONG_PROMPT = " ".join(f"w{i}" for i in range(50))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("model", "max_retries"),
+    [("echo", 0), ("fault-stall", 0), ("fault-slow-headers", 0), ("status-503", 2)],
+    ids=["mid-stream", "during-a-stall", "waiting-for-headers", "during-a-retry-wait"],
+)
+async def test_cancelling_the_client_frees_everything_promptly(
+    slow_server: str, model: str, max_retries: int
+) -> None:
+    """A cancelled client.complete() returns within the scope's deadline and leaves the pool of one usable."""
+    sockets_before = open_sockets()
+    async with (
+        httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http,
+        rs.AsyncClient(
+            api_key="sk-cancel-test", base_url=slow_server, http_client=http, max_retries=max_retries
+        ) as client,
+    ):
+        started = time.monotonic()
+        with anyio.move_on_after(0.4) as scope:
+            await client.complete(model=model, messages=[{"role": "user", "content": LONG_PROMPT}])
+        assert scope.cancelled_caught
+        assert time.monotonic() - started < 1.5
+        with anyio.fail_after(10):
+            async with client.stream(model="echo", messages=[{"role": "user", "content": "a b"}]) as stream:
+                completion = await stream.until_done()
+        assert completion.choices[0].message.content == "a b"
+    assert sockets_settle_to(sockets_before) == sockets_before
+
+
+@pytest.mark.anyio
+async def test_break_out_of_a_client_stream_closes_it_at_once(slow_server: str) -> None:
+    """break in a client.stream() loop (a slow 50-chunk answer) closes its response within a moment."""
+    async with rs.AsyncClient(api_key="sk-cancel-test", base_url=slow_server) as client:
+        with anyio.fail_after(5):
+            async with client.stream(
+                model="echo", messages=[{"role": "user", "content": LONG_PROMPT}]
+            ) as stream:
+                async for _ in stream:
+                    break
+                left_at = time.monotonic()
+        assert time.monotonic() - left_at < 0.5
+        assert stream.response.is_closed
+        assert stream.stats.chunks < 50
