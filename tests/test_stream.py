@@ -189,6 +189,23 @@ async def test_until_done_returns_the_whole_completion() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_second_loop_after_break_continues_where_the_first_stopped() -> None:
+    """Breaking out of one loop and starting another yields the remaining chunks, none twice or lost."""
+    async with client(serve(HELLO)) as http, rs.aconnect_chat_stream(http, "POST", URL) as stream:
+        first: list[rs.ChatCompletionStreamEvent] = []
+        async for event in stream:
+            first.append(event)
+            if len(first) == 2:
+                break
+        rest = [event async for event in stream]
+    assert len(first) + len(rest) == 5
+    pieces = [
+        c.delta.content for e in first + rest for c in e.choices if c.delta is not None and c.delta.content
+    ]
+    assert pieces == ["Hel", "lo"]
+
+
+@pytest.mark.anyio
 async def test_iterating_after_the_end_stops_again() -> None:
     """A finished stream iterated again yields nothing more."""
     async with client(serve(HELLO)) as http, rs.aconnect_chat_stream(http, "POST", URL) as stream:
