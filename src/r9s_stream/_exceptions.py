@@ -124,4 +124,4 @@ class IncompleteStreamError(StreamError):
 
 
 class StreamTimeoutError(IncompleteStreamError, TimeoutError):
-    """No chunk arrived within the first-chunk timeout, or no byte within the idle timeout."""
+    """No token within first_token_timeout, no byte within idle_timeout, or past total_timeout."""

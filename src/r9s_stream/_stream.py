@@ -206,7 +206,9 @@ class ChatCompletionStream:
         limits = []
         if self._idle_timeout is not None:
             limits.append(self._idle_timeout)
-        if self._first_token_timeout is not None and self.stats.chunks == 0:
+        # Until the first token, not the first chunk: servers send the role chunk at once,
+        # then may queue the request for a long time.
+        if self._first_token_timeout is not None and self.stats.first_token_at is None:
             limits.append(self.stats.started_at + self._first_token_timeout - now)
         if self._total_timeout is not None:
             limits.append(self.stats.started_at + self._total_timeout - now)
@@ -218,10 +220,10 @@ class ChatCompletionStream:
             return f"the stream ran past total_timeout={self._total_timeout}s"
         if (
             self._first_token_timeout is not None
-            and self.stats.chunks == 0
+            and self.stats.first_token_at is None
             and elapsed >= self._first_token_timeout
         ):
-            return f"no chunk within first_token_timeout={self._first_token_timeout}s"
+            return f"no token within first_token_timeout={self._first_token_timeout}s"
         return f"no data for idle_timeout={self._idle_timeout}s"
 
     def _incomplete_message(self) -> str:
