@@ -638,8 +638,19 @@ async def test_first_token_timeout() -> None:
 
 
 @pytest.mark.anyio
-async def test_first_token_timeout_does_not_apply_after_the_first_chunk() -> None:
-    """Once a chunk arrived, a pause longer than first_token_timeout is fine."""
+async def test_first_token_timeout_waits_for_a_token_not_the_role_chunk() -> None:
+    """A role chunk at once but no token (vLLM while queued) still trips first_token_timeout."""
+    body = Body(chunk("", role="assistant"), 5.0, chunk("late"), DONE)
+    error, pieces = await _timed_out(body, first_token_timeout=0.1)
+    assert pieces == []
+    assert "first_token_timeout" in str(error)
+    assert error.completion is not None
+    assert error.completion.choices[0].message.content == ""
+
+
+@pytest.mark.anyio
+async def test_first_token_timeout_does_not_apply_after_the_first_token() -> None:
+    """Once a token arrived, a pause longer than first_token_timeout is fine."""
     body = Body(chunk("a"), 0.15, chunk("b"), DONE)
     async with (
         client(serve(body)) as http,
