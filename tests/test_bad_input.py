@@ -389,6 +389,7 @@ async def test_a_bad_event_through_the_stream_raises_only_typed_errors(name: str
     reason="httpx inflates each compressed read whole before the stream sees it: ~64 MiB from one"
     " 64 KiB gzip read; bounding it needs the stream to inflate raw bytes with a max_length",
 )
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # a memory bound: the loop makes no odds
 @pytest.mark.anyio
 async def test_a_compressed_endless_line_stays_within_the_memory_bound() -> None:
     """A gzip body that inflates to a 100 MiB line raises EventTooLargeError within the same memory bound."""
