@@ -334,3 +334,25 @@ def test_framing_agrees_with_httpx_sse(lines: list[tuple[str, str]], points: lis
     events, done, error = decode_all(cut(text.encode(), points))
     got = [str(e.id) for e in events] + (["DONE"] if done else []) + (["ERR"] if error else [])
     assert got == httpx_sse_ids(text)
+
+
+# --- accumulation: batching and snapshots change nothing ---------------------------------
+
+
+@given(st.lists(events, max_size=10), st.lists(st.integers(0, 10), max_size=10), st.sets(st.integers(0, 10)))
+def test_accumulator_batches_and_snapshots_do_not_change_the_result(
+    chunks: list[rs.ChatCompletionStreamEvent], cuts: list[int], snapshot_after: set[int]
+) -> None:
+    """Folding chunks one by one, in arbitrary add_many batches, or with snapshots in between, agrees."""
+    one = rs.ChatCompletionAccumulator()
+    for chunk in chunks:
+        one.add(chunk)
+    batched = rs.ChatCompletionAccumulator()
+    marks = sorted({c % (len(chunks) + 1) for c in cuts} | {0, len(chunks)})
+    for number, (start, stop) in enumerate(itertools.pairwise(marks)):
+        batched.add_many(chunks[start:stop])
+        if number in snapshot_after:
+            _ = batched.completion
+    assert batched.completion == one.completion
+    assert batched.usage == one.usage
+    assert batched.chunks == one.chunks == len(chunks)
