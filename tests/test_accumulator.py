@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import msgspec
+import pytest
 
 import r9s_stream as rs
 
@@ -480,3 +481,20 @@ def test_empty_reasoning_or_refusal_is_not_output() -> None:
     assert not acc.has_output()
     acc.add(event(delta(refusal="No")))
     assert acc.has_output()
+
+
+@pytest.mark.xfail(strict=True, reason="a known id at a reused index starts a duplicate call")
+def test_index_zero_calls_interleaved_with_repeated_ids() -> None:
+    """Calls all numbered index 0 but told apart by repeated ids stay two calls even when interleaved."""
+    done = fold(
+        event(delta(tool_calls=[call(0, "call_a", "f", "{")])),
+        event(delta(tool_calls=[call(0, "call_b", "g", "[")])),
+        event(delta(tool_calls=[call(0, "call_a", args="}")])),
+        event(delta(tool_calls=[call(0, "call_b", args="]")])),
+    )
+    calls = message(done).tool_calls
+    assert calls is not None
+    assert [(c.id, c.function.name, c.function.arguments) for c in calls] == [
+        ("call_a", "f", "{}"),
+        ("call_b", "g", "[]"),
+    ]
