@@ -513,6 +513,38 @@ EXPECTED: dict[str, tuple[int, rs.ChatCompletion]] = {
             ),
         ),
     ),
+    "handmade_llamacpp_tool-call-repeated-fields.sse": (
+        12,
+        completion(
+            id="chatcmpl-llamacpp1",
+            model="qwen2.5-7b-instruct",
+            created=1764000000,
+            system_fingerprint="b4589-0b3ad8c1",
+            choices=[
+                choice(
+                    "tool_calls",
+                    tool_calls=[tool("call_Xq1", "get_weather", '{"city":"Oslo","unit":"c"}')],
+                )
+            ],
+            usage=rs.Usage(prompt_tokens=120, completion_tokens=18, total_tokens=138),
+        ),
+    ),
+    "handmade_openrouter_comments-crlf.sse": (
+        7,
+        completion(
+            id="gen-1764000000-abc",
+            model="openai/gpt-4o-mini",
+            created=1764000001,
+            choices=[choice("stop", content="Bonjour à tous ! 👋")],
+            usage=rs.Usage(
+                prompt_tokens=12,
+                completion_tokens=6,
+                total_tokens=18,
+                prompt_tokens_details=rs.PromptTokensDetails(cached_tokens=0),
+                completion_tokens_details=rs.CompletionTokensDetails(reasoning_tokens=0),
+            ),
+        ),
+    ),
     "llmock_stream.sse": (
         7,
         completion(
