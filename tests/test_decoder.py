@@ -548,3 +548,21 @@ def test_openrouter_mid_stream_error_chunk() -> None:
     assert (error.message, error.code) == ("Provider returned error", "502")
     assert error.body == payload.decode()
     assert not decoder.done
+
+
+@pytest.mark.parametrize("eol", [b"\r\n", b"\r", b"\n"])
+def test_multi_line_events_survive_every_split(eol: bytes) -> None:
+    """Named events and multi-line data keep their lines together when any line ending is cut across reads."""
+    body = (
+        b"event: ping" + eol + b"data: " + chunk("ignored") + eol + eol
+        + b'data: {"choices": [{"delta":' + eol + b'data: {"content": "joined"}}]}' + eol + eol
+        + b"event: error" + eol + b'data: {"message": "late failure"}' + eol + eol
+    )  # fmt: skip
+    for cut in range(1, len(body)):
+        contents, decoder = decode(body[:cut], body[cut:])
+        assert contents == ["joined"], cut
+        assert isinstance(decoder.error, rs.StreamAPIError), cut
+        assert decoder.error.message == "late failure", cut
+    contents, decoder = decode(*[body[i : i + 1] for i in range(len(body))])
+    assert contents == ["joined"]
+    assert isinstance(decoder.error, rs.StreamAPIError)
