@@ -7,7 +7,7 @@ kept, so memory grows with the message, not with the number of chunks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from ._models import (
     ChatCompletion,
@@ -209,29 +209,31 @@ class ChatCompletionAccumulator:
         """Fold one chunk in."""
         self.add_many((event,))
 
-    def add_many(self, events: Iterable[ChatCompletionStreamEvent]) -> None:
-        """Fold chunks in, in order (the stream's hot path: keep it lean)."""
+    def add_many(self, events: Sequence[ChatCompletionStreamEvent]) -> None:
+        """Fold chunks in, in order: the stream's hot path, so every line here counts."""
+        if self._missing_metadata or self._system_fingerprint is None or self._service_tier is None:
+            self._take_metadata_from(events)
         choices = self._choices
-        count = 0
-        # system_fingerprint / service_tier may first appear after the other metadata.
-        missing_extras = self._system_fingerprint is None or self._service_tier is None
+        # The state of the last choice seen: one-choice streams skip the dict lookup. The
+        # placeholder is replaced at the first choice (no index equals None).
+        last_index: int | None = None
+        state = _ChoiceState(-1)
+        append_content = state.content.append
         for event in events:
-            count += 1
-            if self._missing_metadata:
-                self._take_metadata(event)
-            elif missing_extras and (event.system_fingerprint or event.service_tier):
-                self._take_metadata(event)
-                missing_extras = self._system_fingerprint is None or self._service_tier is None
             if event.usage is not None:
                 self._usage = event.usage
             for choice in event.choices:
-                state = choices.get(choice.index)
-                if state is None:
-                    state = choices[choice.index] = _ChoiceState(choice.index)
+                if choice.index != last_index:
+                    last_index = choice.index
+                    found = choices.get(last_index)
+                    if found is None:
+                        found = choices[last_index] = _ChoiceState(last_index)
+                    state = found
+                    append_content = state.content.append
                 delta = choice.delta
                 if delta is not None:
                     if delta.content is not None:
-                        state.content.append(delta.content)
+                        append_content(delta.content)
                     if (
                         delta.role is not None
                         or delta.tool_calls is not None
@@ -245,7 +247,7 @@ class ChatCompletionAccumulator:
                     state.finish_reason = choice.finish_reason
                 if choice.logprobs is not None:
                     state.add_logprobs(choice.logprobs)
-        self.chunks += count
+        self.chunks += len(events)
 
     @property
     def completion(self) -> ChatCompletion:
@@ -266,6 +268,24 @@ class ChatCompletionAccumulator:
             any(s.content) or any(s.refusal) or any(s.reasoning) or s.tool_calls or s.function_call
             for s in self._choices.values()
         )
+
+    def _take_metadata_from(self, events: Sequence[ChatCompletionStreamEvent]) -> None:
+        # Each field from the first chunk that has it (Azure's first chunk has empty id,
+        # model and created; system_fingerprint / service_tier may come later or never).
+        for event in events:
+            if not self._missing_metadata:
+                break
+            self._take_metadata(event)
+        no_fingerprint = self._system_fingerprint is None
+        no_tier = self._service_tier is None
+        if no_fingerprint or no_tier:
+            for event in events:
+                if (no_fingerprint and event.system_fingerprint) or (no_tier and event.service_tier):
+                    self._take_metadata(event)
+                    no_fingerprint = self._system_fingerprint is None
+                    no_tier = self._service_tier is None
+                    if not (no_fingerprint or no_tier):
+                        return
 
     def _take_metadata(self, event: ChatCompletionStreamEvent) -> None:
         # Azure's first chunk has empty id/model/created: take each from the first that has it.

@@ -31,7 +31,7 @@ DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 _DATA = b"data: "
 _SEPARATOR = b"\n\ndata: "
-_SHRINK = len(_SEPARATOR) - 1  # bytes saved by each separator → newline rewrite
+_SHRINK = len(_SEPARATOR) - 1  # bytes saved by each separator → comma rewrite
 # `"error"` may be a token or a content word; only a key (`"error":`) is worth a closer look.
 _ERROR_KEY = re.compile(rb'"error"\s*:')
 
@@ -83,27 +83,31 @@ class ChunkDecoder:
         if len(head) + end > self._framer.max_event_size:
             return self._decode_events(head + data[:end])  # it checks each event's size
         # The common case: every event is one `data: {...}` line. The first one may have
-        # begun in an earlier read; the others are all in `data`, where rewriting each
-        # `\n\ndata: ` to a newline makes JSON lines that msgspec decodes in one call (a
-        # memoryview cuts off the unfinished event without a copy). An error object fails
-        # validation (see ChatCompletionStreamEvent._error), `[DONE]`, comments, named
-        # events and multi-line data fail to parse: all go to the careful path.
+        # begun in an earlier read and is decoded alone; the others are all in `data`, where
+        # rewriting each `\n\ndata: ` to a comma makes a JSON array that msgspec decodes in
+        # one call. Any newline left in it is an unusual line (a comment, a field, data on
+        # two lines) and a count that differs is an empty or doubled event: both go to the
+        # careful path, as do `[DONE]` and error objects, which fail to decode (see
+        # ChatCompletionStreamEvent._error).
         start = data.find(b"\n\n")
         first = head + data[:start] if head else data[:start]
         if first.startswith(_DATA) and b"\n" not in first:
-            lines = data.replace(_SEPARATOR, b"\n")
-            count = (len(data) - len(lines)) // _SHRINK - data.startswith(_SEPARATOR, end)
-            try:
-                events = _chunk_decoder.decode_lines(memoryview(lines)[start : end - _SHRINK * count])
-                # A count that differs means an event the fast path cannot judge (an
-                # empty one, a stray line): the careful path decides. So does a newline
-                # inside an event: whitespace to JSON, but the end of the `data:` line.
-                if len(events) == count and data.count(b"\n", start, end) == 2 * count:
-                    events.insert(0, _chunk_decoder.decode(memoryview(first)[len(_DATA) :]))
-                    self.events_seen += count + 1
-                    return events
-            except _UNDECODABLE:
-                pass
+            joined = data.replace(_SEPARATOR, b",")
+            count = (len(data) - len(joined)) // _SHRINK - data.startswith(_SEPARATOR, end)
+            stop = end - _SHRINK * count
+            if joined.find(b"\n", start, stop) < 0:
+                try:
+                    events = (
+                        _batch_decoder.decode(b"".join((b"[", memoryview(joined)[start + 1 : stop], b"]")))
+                        if count
+                        else []
+                    )
+                    if len(events) == count:
+                        events.insert(0, _chunk_decoder.decode(memoryview(first)[len(_DATA) :]))
+                        self.events_seen += count + 1
+                        return events
+                except _UNDECODABLE:
+                    pass
         return self._decode_events(head + data[:end])
 
     def finish(self) -> list[ChatCompletionStreamEvent]:
