@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 import msgspec
-import pytest
 
 import r9s_stream as rs
 
@@ -483,7 +482,6 @@ def test_empty_reasoning_or_refusal_is_not_output() -> None:
     assert acc.has_output()
 
 
-@pytest.mark.xfail(strict=True, reason="a known id at a reused index starts a duplicate call")
 def test_index_zero_calls_interleaved_with_repeated_ids() -> None:
     """Calls all numbered index 0 but told apart by repeated ids stay two calls even when interleaved."""
     done = fold(

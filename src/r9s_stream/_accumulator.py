@@ -125,25 +125,27 @@ class _ChoiceState:
         """Find the call a tool-call delta continues, or start a new one.
 
         With an ``index``: the call at that index, unless it already has a different ``id``
-        (servers that number every parallel call 0), which starts a new call. Without one:
-        the call with the same ``id``; else a new call when the delta has an ``id`` or a
-        function name; else the latest call (a bare arguments fragment continues it).
+        (servers that number every parallel call 0): then the call with that ``id``, or a new
+        one, which later fragments at that index continue. Without an index: the call with the
+        same ``id``; else a new call when the delta has an ``id`` or a function name; else
+        the latest call (a bare arguments fragment continues it).
         """
         calls = self.tool_calls
-        if delta.index is not None:
-            call = self.tool_slots.get(delta.index)
+        index = delta.index
+        call: _ToolCallState | None = None
+        if index is not None:
+            call = self.tool_slots.get(index)
             if call is not None and not (delta.id and call.id and delta.id != call.id):
                 return call
-        elif delta.id:
-            for call in calls:
-                if call.id == delta.id:
-                    return call
-        elif calls and not (delta.function is not None and delta.function.name):
+        elif not delta.id and calls and not (delta.function is not None and delta.function.name):
             return calls[-1]
-        call = _ToolCallState()
-        calls.append(call)
-        if delta.index is not None:
-            self.tool_slots[delta.index] = call
+        if delta.id:
+            call = next((known for known in calls if known.id == delta.id), None)
+        if call is None:
+            call = _ToolCallState()
+            calls.append(call)
+        if index is not None:
+            self.tool_slots[index] = call
         return call
 
     def add_logprobs(self, logprobs: ChoiceLogprobs) -> None:
