@@ -94,5 +94,24 @@ def machine() -> str:
         pass
     return (
         f"{platform.python_implementation()} {platform.python_version()} · {os.cpu_count()} CPUs · "
-        f"{cpu_model()} · load average {load} · " + ", ".join(versions)
+        f"{cpu_model()} · load average {load} · " + ", ".join(versions) + f" · {source_state()}"
     )
+
+
+def source_state() -> str:
+    """The commit measured, and whether src/ had uncommitted changes."""
+    root = HERE.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "commit unknown"
+    return f"commit {head}" + (" + uncommitted changes in src/" if dirty else "")
