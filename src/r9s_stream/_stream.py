@@ -11,6 +11,7 @@ import anyio
 import httpx
 
 from ._accumulator import ChatCompletionAccumulator
+from ._body import body_reader
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
 from ._exceptions import IncompleteStreamError, StreamError, StreamTimeoutError
 from ._models import ChatCompletion, ChatCompletionStreamEvent, Usage
@@ -161,7 +162,7 @@ class ChatCompletionStream:
         """The next bytes of the body, or ``None`` at its end."""
         reader = self._reader
         if reader is None:
-            reader = self._reader = self.response.aiter_bytes()
+            reader = self._reader = body_reader(self.response)
         try:
             if self._timed:
                 with anyio.fail_after(self._delay()):
@@ -174,7 +175,7 @@ class ChatCompletionStream:
             await self._fail(StreamTimeoutError(self._timeout_message()))
         except httpx.TimeoutException as exc:
             await self._fail(StreamTimeoutError(f"the server stopped sending: {exc!r}"), exc)
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             await self._fail(IncompleteStreamError(f"the connection broke mid-stream: {exc!r}"), exc)
         if self.stats.first_byte_at is None:
             self.stats.first_byte_at = perf_counter()
