@@ -6,7 +6,10 @@
 The loopback server (``_server.py``) runs in its own process and serves one pre-generated
 content stream; each client runs in a fresh worker process of its own (so one client's
 memory cannot flatter or burden the next), which starts all ``--streams`` streams at once
-on one asyncio event loop over one ``httpx.AsyncClient`` allowing that many connections.
+on one asyncio event loop, over ``httpx.AsyncClient`` s of ``--per-client`` (50) streams
+each. With one client for all (``--per-client 0``) httpcore 1.0's connection pool, whose
+bookkeeping on every request and response is quadratic in its connections, dominates:
+1,000 streams then take ten times as long, whichever client reads them.
 Each stream is read to the end and checked (chunk count and rebuilt text); anything else,
 an exception included, counts as an error. A round is bounded by ``--timeout``.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import re
@@ -71,6 +75,7 @@ class Worker:
         self.url = f"http://127.0.0.1:{args.port}/{KIND}/{args.chunks}/v1"
         self.chunks = args.chunks
         self.timeout = args.timeout
+        self.per_client = args.per_client
         self.expected = make_payload(KIND, args.chunks, args.seed).content
 
     async def read_one(self, http: httpx.AsyncClient, openai: Any, state: Round) -> None:
@@ -137,19 +142,28 @@ class Worker:
 
     async def round(self, streams: int) -> Round:
         state = Round()
-        limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
-        http = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(self.timeout))
-        openai: Any = None
-        if self.client.startswith("openai"):
-            from openai import AsyncOpenAI
+        size = self.per_client or streams
+        clients: list[tuple[httpx.AsyncClient, Any]] = []
+        for _ in range(-(-streams // size)):
+            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+            http = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(self.timeout))
+            openai: Any = None
+            if self.client.startswith("openai"):
+                from openai import AsyncOpenAI
 
-            legacy_client: Any = http  # openai-python 3.x accepts a legacy httpx client
-            openai = AsyncOpenAI(
-                api_key="sk-bench", base_url=self.url, http_client=legacy_client, max_retries=0
-            )
+                legacy_client: Any = http  # openai-python 3.x accepts a legacy httpx client
+                openai = AsyncOpenAI(
+                    api_key="sk-bench", base_url=self.url, http_client=legacy_client, max_retries=0
+                )
+            clients.append((http, openai))
         started = time.perf_counter()
-        async with http:
-            tasks = [asyncio.ensure_future(self.read_one(http, openai, state)) for _ in range(streams)]
+        async with contextlib.AsyncExitStack() as stack:
+            for http, _ in clients:
+                await stack.enter_async_context(http)
+            tasks = [
+                asyncio.ensure_future(self.read_one(*clients[number // size], state))
+                for number in range(streams)
+            ]
             _, pending = await asyncio.wait(tasks, timeout=self.timeout)
             for task in pending:
                 task.cancel()
@@ -216,6 +230,7 @@ async def work(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "client": args.worker,
         "streams": args.streams,
+        "per_client": args.per_client or args.streams,
         "chunks": args.chunks,
         "walls": [r.wall for r in rounds],
         "wall": statistics.median(r.wall for r in rounds),
@@ -248,7 +263,7 @@ def table(results: list[dict[str, Any]]) -> str:
     first = results[0]
     lines = [
         f"### {first['streams']:,} simultaneous streams × {first['chunks']:,} chunks, "
-        "loopback, one event loop",
+        f"loopback, one event loop, {first['per_client']:,} streams per httpx.AsyncClient",
         "",
         "| client | wall s | events/s | streams/s | most open | first chunk p50/p99 ms "
         "| duration p50/p99 ms | errors | RSS/stream | traced/stream |",
@@ -288,6 +303,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per client (median; default 5)")
     parser.add_argument("--clients", default="r9s,openai", help="comma-separated: " + ",".join(CLIENTS))
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a round may take (default 120)")
+    parser.add_argument(
+        "--per-client",
+        type=int,
+        default=50,
+        help="streams per httpx.AsyncClient (default 50; 0: one client, one connection pool for all — "
+        "httpcore's pool bookkeeping is quadratic in its connections and then dominates)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-tracemalloc", action="store_true", help="skip the tracemalloc round")
     parser.add_argument("--json", metavar="PATH", help="also write the results to PATH as JSON")
@@ -321,7 +343,8 @@ def main(argv: list[str] | None = None) -> None:
                 __file__,
                 *("--worker", client, "--port", str(server.port), "--streams", str(args.streams)),
                 *("--chunks", str(args.chunks), "--rounds", str(args.rounds), "--timeout", str(args.timeout)),
-                *("--seed", str(args.seed), *(["--no-tracemalloc"] if args.no_tracemalloc else [])),
+                *("--seed", str(args.seed), "--per-client", str(args.per_client)),
+                *(["--no-tracemalloc"] if args.no_tracemalloc else []),
             ]
             budget = args.timeout * (args.rounds + 3) + 60
             done = subprocess.run(command, capture_output=True, text=True, timeout=budget, check=False)
