@@ -6,7 +6,7 @@
 The loopback server (``_server.py``) runs in its own process and serves one pre-generated
 content stream; each client runs in a fresh worker process of its own (so one client's
 memory cannot flatter or burden the next), which starts all ``--streams`` streams at once
-on one asyncio event loop, over ``httpx.AsyncClient`` s of ``--per-client`` (50) streams
+on one asyncio event loop, over httpx clients of ``--per-client`` (50) streams
 each. With one client for all (``--per-client 0``) httpcore 1.0's connection pool, whose
 bookkeeping on every request and response is quadratic in its connections, dominates:
 1,000 streams then take ten times as long, whichever client reads them.
