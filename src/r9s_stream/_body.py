@@ -31,7 +31,15 @@ def body_reader(response: httpx.Response) -> AsyncIterator[bytes]:
 async def _inflate(response: httpx.Response, wbits: int) -> AsyncIterator[bytes]:
     inflater = zlib.decompressobj(wbits)
     first = True
+    held = b""
     async for data in response.aiter_raw():
+        if first and wbits == zlib.MAX_WBITS and len(held) + len(data) < 2:
+            # zlib judges its header on two bytes: with one, a raw deflate body is not yet
+            # refused, and the fallback below would come a read too late.
+            held += data
+            continue
+        if held:
+            data, held = held + data, b""
         try:
             piece = inflater.decompress(data, _PIECE)
         except zlib.error:
@@ -53,6 +61,10 @@ async def _inflate(response: httpx.Response, wbits: int) -> AsyncIterator[bytes]
                 piece = inflater.decompress(inflater.unconsumed_tail, _PIECE)
             except zlib.error:
                 raise httpx.DecodingError("the response body could not be decompressed") from None
+    if held:  # the whole body was one byte
+        piece = inflater.decompress(held)
+        if piece:
+            yield piece
     tail = inflater.flush()
     if tail:
         yield tail
