@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import gzip
+import zlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -698,3 +700,54 @@ async def test_same_result_through_the_testing_kit(split: dict[str, int]) -> Non
         done = await stream.until_done()
     assert done.choices[0].message.content == "Hello"
     assert done.usage == rs.Usage(prompt_tokens=3, completion_tokens=2, total_tokens=5)
+
+
+# --- compressed bodies -------------------------------------------------------------------
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+ENCODINGS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.compress,
+    "deflate": zlib.compress,  # RFC 9110's deflate: zlib-wrapped
+    "raw-deflate": _raw_deflate,  # what some servers send as `deflate`
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+@pytest.mark.parametrize("piece_size", [1, 2, 7, 10_000])
+@pytest.mark.anyio
+async def test_compressed_body_in_any_pieces(encoding: str, piece_size: int) -> None:
+    """A gzip or deflate body, arriving in pieces of any size, rebuilds the same completion."""
+    body = testing.load_sse("openai-python_parallel-tool-calls.sse")
+    compressed = ENCODINGS[encoding](body)
+    pieces = testing.split_pieces(compressed, piece_size)
+    headers = {**SSE, "content-encoding": "deflate" if encoding == "raw-deflate" else encoding}
+    async with (
+        client(serve(Body(*pieces), headers=headers)) as http,
+        rs.aconnect_chat_stream(http, "POST", URL) as stream,
+    ):
+        done = await stream.until_done()
+    calls = done.choices[0].message.tool_calls
+    assert calls is not None
+    assert [c.function.name for c in calls] == ["GetWeatherArgs", "get_stock_price"]
+    assert done.usage is not None
+    assert done.usage.total_tokens == 209
+
+
+@pytest.mark.anyio
+async def test_corrupt_gzip_mid_stream_is_incomplete_with_the_partial_completion() -> None:
+    """A gzip body that breaks after some events raises IncompleteStreamError keeping them."""
+    compressor = zlib.compressobj(wbits=zlib.MAX_WBITS | 16)
+    start = compressor.compress(chunk("kept") + chunk(" too")) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    body = Body(start, b"\x00garbage-not-deflate" * 4)
+    headers = {**SSE, "content-encoding": "gzip"}
+    async with client(serve(body, headers=headers)) as http:
+        with pytest.raises(rs.IncompleteStreamError) as caught:
+            await consume(http, [], [])
+    assert isinstance(caught.value.__cause__, httpx.DecodingError)
+    assert caught.value.completion is not None
+    assert caught.value.completion.choices[0].message.content == "kept too"
