@@ -6,8 +6,11 @@ The number of examples comes from the profile in tests/conftest.py (``R9S_FUZZ=l
 from __future__ import annotations
 
 import contextlib
+import gzip
 import itertools
 import json
+import zlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -356,3 +359,56 @@ def test_accumulator_batches_and_snapshots_do_not_change_the_result(
     assert batched.completion == one.completion
     assert batched.usage == one.usage
     assert batched.chunks == one.chunks == len(chunks)
+
+
+# --- compressed bodies -------------------------------------------------------------------
+
+
+class _Pieces(httpx.AsyncByteStream):
+    def __init__(self, pieces: list[bytes]) -> None:
+        self._pieces = pieces
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self._pieces:
+            yield piece
+
+
+async def _through_compressed(pieces: list[bytes], encoding: str) -> rs.ChatCompletion:
+    def handle(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "text/event-stream", "content-encoding": encoding}
+        return httpx.Response(200, headers=headers, stream=_Pieces(pieces))
+
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(handle)) as http,
+        rs.aconnect_chat_stream(http, "POST", URL) as stream,
+    ):
+        return await stream.until_done()
+
+
+@given(
+    st.binary(max_size=300),
+    st.sampled_from(["gzip", "deflate"]),
+    st.lists(st.integers(0, 10**6), max_size=10),
+)
+def test_random_compressed_bodies_raise_only_our_errors(
+    data: bytes, encoding: str, points: list[int]
+) -> None:
+    """Random bytes labelled gzip or deflate raise nothing but R9sStreamError subclasses."""
+    with contextlib.suppress(rs.R9sStreamError):
+        anyio.run(_through_compressed, cut(data, points), encoding)
+
+
+@given(
+    st.lists(events, max_size=6),
+    st.sampled_from(["gzip", "deflate"]),
+    st.lists(st.integers(0, 10**6), max_size=20),
+)
+def test_compressed_stream_in_any_pieces(
+    chunks: list[rs.ChatCompletionStreamEvent], encoding: str, points: list[int]
+) -> None:
+    """A compressed valid stream cut anywhere rebuilds the same completion as its plain bytes."""
+    body = encode_stream(chunks, {"eol": b"\n", "space": True, "bom": False, "noise": [b""]})
+    compressed = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+    expected = rs.ChatCompletionAccumulator()
+    expected.add_many(decode_all([body])[0])
+    assert anyio.run(_through_compressed, cut(compressed, points), encoding) == expected.completion
