@@ -11,6 +11,7 @@ import pytest
 
 import r9s_stream as rs
 from _chat_server import Reply, ScriptedServer, reply_text, serve
+from r9s_stream import testing
 
 KEY = "sk-test-3f9a2c7e1b"
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -226,3 +227,15 @@ async def test_own_http_client_is_closed(server: ScriptedServer) -> None:
     other = rs.AsyncClient(KEY, server.url)
     await other.aclose()
     assert other.is_closed
+
+
+@pytest.mark.anyio
+async def test_max_event_size_bounds_each_event_of_a_client_stream() -> None:
+    """AsyncClient(max_event_size=N) raises EventTooLargeError for an event past N bytes."""
+    scenario = testing.ChatScenario(text="x" * 5000, token_size=5000)
+    async with (
+        httpx.AsyncClient(transport=scenario.transport(piece_size=512)) as http,
+        rs.AsyncClient(base_url="https://test.invalid/v1", http_client=http, max_event_size=1024) as client,
+    ):
+        with pytest.raises(rs.EventTooLargeError):
+            await client.complete(model="m", messages=[])

@@ -11,6 +11,7 @@ import httpx
 import msgspec
 
 from ._client_stream import ClientStreamConnection, StreamLimits
+from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._models import ChatCompletion
 from ._version import __version__
 
@@ -38,6 +39,7 @@ class AsyncClient:
     read, write, pool); ``first_token_timeout`` and ``total_timeout`` count from the call,
     retries included; ``idle_timeout`` is the longest gap between two reads of the body.
     Each raises ``StreamTimeoutError``, carrying the completion received so far.
+    ``max_event_size`` bounds one server-sent event (``EventTooLargeError`` past it).
 
     ```python
     async with rs.AsyncClient() as client:
@@ -58,6 +60,7 @@ class AsyncClient:
         idle_timeout: float | None = None,
         total_timeout: float | None = None,
         default_headers: Mapping[str, str] | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
@@ -78,6 +81,7 @@ class AsyncClient:
             first_token_timeout=first_token_timeout,
             idle_timeout=idle_timeout,
             total_timeout=total_timeout,
+            max_event_size=max_event_size,
         )
         headers = httpx.Headers(
             {"User-Agent": USER_AGENT, "Accept": "text/event-stream", "Content-Type": "application/json"}

@@ -16,6 +16,7 @@ from types import TracebackType
 import anyio
 import httpx
 
+from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._exceptions import APIStatusError, R9sStreamError, StreamTimeoutError
 from ._redact import redact, redact_error
 from ._response import check_response
@@ -40,6 +41,7 @@ class StreamLimits:
     first_token_timeout: float | None = None
     idle_timeout: float | None = None
     total_timeout: float | None = None
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE
 
 
 class ClientStreamConnection:
@@ -112,6 +114,7 @@ class ClientStreamConnection:
                 first_token_timeout=limits.first_token_timeout,
                 idle_timeout=limits.idle_timeout,
                 total_timeout=limits.total_timeout,
+                max_event_size=limits.max_event_size,
                 secret=self._secret,
             )
             try:
