@@ -39,8 +39,11 @@ class ChatStreamConnection:
         self._client = client
         send_arguments = {k: request_arguments.pop(k) for k in _SEND_ARGUMENTS if k in request_arguments}
         headers = httpx.Headers(request_arguments.pop("headers", None))
-        headers.setdefault("Accept", "text/event-stream")
-        headers.setdefault("Cache-Control", "no-store")
+        # Not setdefault: on httpx.Headers it raises and catches a KeyError for each miss.
+        if "accept" not in headers:
+            headers["Accept"] = "text/event-stream"
+        if "cache-control" not in headers:
+            headers["Cache-Control"] = "no-store"
         self._request = client.build_request(method, url, headers=headers, **request_arguments)
         self._send_arguments = send_arguments
         self._stream_options: dict[str, Any] = {
@@ -61,13 +64,16 @@ class ChatStreamConnection:
         started = perf_counter()
         options = self._stream_options
         limits = [t for t in (options["first_token_timeout"], options["total_timeout"]) if t is not None]
-        try:
-            with anyio.fail_after(min(limits) if limits else None):
-                response = await self._client.send(self._request, stream=True, **self._send_arguments)
-        except TimeoutError:
-            raise StreamTimeoutError(
-                f"no response headers within {min(limits)}s (first_token_timeout / total_timeout)"
-            ) from None
+        if not limits:  # no cancel scope to pay for
+            response = await self._client.send(self._request, stream=True, **self._send_arguments)
+        else:
+            try:
+                with anyio.fail_after(min(limits)):
+                    response = await self._client.send(self._request, stream=True, **self._send_arguments)
+            except TimeoutError:
+                raise StreamTimeoutError(
+                    f"no response headers within {min(limits)}s (first_token_timeout / total_timeout)"
+                ) from None
         stream = ChatCompletionStream(response, started_at=started, **self._stream_options)
         try:
             await check_response(response)

@@ -31,6 +31,7 @@ DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 _DATA = b"data: "
 _SEPARATOR = b"\n\ndata: "
+_DONE = b"\n\ndata: [DONE]"
 _SHRINK = len(_SEPARATOR) - 1  # bytes saved by each separator → comma rewrite
 # `"error"` may be a token or a content word; only a key (`"error":`) is worth a closer look.
 _ERROR_KEY = re.compile(rb'"error"\s*:')
@@ -91,6 +92,10 @@ class ChunkDecoder:
         # ChatCompletionStreamEvent._error).
         start = data.find(b"\n\n")
         first = head + data[:start] if head else data[:start]
+        # The last read of a stream ends in `data: [DONE]`: keep it on the fast path.
+        ends_done = end - len(_DONE) >= start and data.startswith(_DONE, end - len(_DONE))
+        if ends_done:
+            end -= len(_DONE)
         if first.startswith(_DATA) and b"\n" not in first:
             joined = data.replace(_SEPARATOR, b",")
             count = (len(data) - len(joined)) // _SHRINK - data.startswith(_SEPARATOR, end)
@@ -104,10 +109,13 @@ class ChunkDecoder:
                     )
                     if len(events) == count:
                         events.insert(0, _chunk_decoder.decode(memoryview(first)[len(_DATA) :]))
-                        self.events_seen += count + 1
+                        self.events_seen += count + 1 + ends_done
+                        self.done = ends_done
                         return events
                 except _UNDECODABLE:
                     pass
+        if ends_done:
+            end += len(_DONE)
         return self._decode_events(head + data[:end])
 
     def finish(self) -> list[ChatCompletionStreamEvent]:
