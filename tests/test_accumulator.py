@@ -496,3 +496,16 @@ def test_index_zero_calls_interleaved_with_repeated_ids() -> None:
         ("call_a", "f", "{}"),
         ("call_b", "g", "[]"),
     ]
+
+
+def test_arguments_fragments_at_any_index_are_never_dropped() -> None:
+    """Fragments after a header are kept whatever the index, even a bogus negative one."""
+    for index in (0, 3, -1):
+        done = fold(
+            event(delta(tool_calls=[call(index, "call_x", "f", '{"a"')])),
+            event(delta(tool_calls=[call(index, args=":1")])),
+            event(delta(tool_calls=[call(index, args="}")])),
+        )
+        calls = message(done).tool_calls
+        assert calls is not None
+        assert [(c.id, c.function.name, c.function.arguments) for c in calls] == [("call_x", "f", '{"a":1}')]

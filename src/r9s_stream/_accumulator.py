@@ -75,12 +75,17 @@ class _ToolCallState:
         return ToolCall(id=self.id or "", type=self.type or "function", function=self.function.build())
 
 
+_NO_INDEX = object()
+
+
 class _ChoiceState:
     __slots__ = (
         "content",
         "finish_reason",
         "function_call",
         "index",
+        "last_tool",
+        "last_tool_index",
         "logprobs",
         "reasoning",
         "refusal",
@@ -97,6 +102,9 @@ class _ChoiceState:
         self.reasoning: list[str] = []
         self.tool_calls: list[_ToolCallState] = []
         self.tool_slots: dict[int, _ToolCallState] = {}
+        # The call of the last tool-call delta and its index: where most fragments go.
+        self.last_tool = _ToolCallState()
+        self.last_tool_index: object = _NO_INDEX  # equal to no delta's index
         self.function_call: _FunctionState | None = None
         self.finish_reason: str | None = None
         self.logprobs: ChoiceLogprobs | None = None
@@ -116,7 +124,21 @@ class _ChoiceState:
             self.reasoning.append(reasoning)
         if delta.tool_calls:
             for call in delta.tool_calls:
-                self._tool_call_for(call).add(call)
+                function = call.function
+                if (
+                    call.index == self.last_tool_index
+                    and call.id is None
+                    and call.type is None
+                    and (function is None or function.name is None)
+                ):
+                    # The common fragment: more arguments for the call the last one named.
+                    if function is not None and function.arguments:
+                        self.last_tool.function.arguments.append(function.arguments)
+                    continue
+                tool = self.last_tool = self._tool_call_for(call)
+                tool.add(call)
+                # Deltas without an index follow the documented rule, never the shortcut.
+                self.last_tool_index = _NO_INDEX if call.index is None else call.index
         if delta.function_call is not None:
             if self.function_call is None:
                 self.function_call = _FunctionState()
