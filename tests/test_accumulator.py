@@ -509,3 +509,20 @@ def test_arguments_fragments_at_any_index_are_never_dropped() -> None:
         calls = message(done).tool_calls
         assert calls is not None
         assert [(c.id, c.function.name, c.function.arguments) for c in calls] == [("call_x", "f", '{"a":1}')]
+
+
+def test_many_small_pieces_are_folded_so_memory_follows_the_text() -> None:
+    """100,000 one-character pieces cost the accumulator a few bytes each, not a str object each."""
+    import tracemalloc
+
+    acc = rs.ChatCompletionAccumulator()
+    acc.add_many([event(delta(content="a"))])
+    tracemalloc.start()
+    try:
+        for _ in range(1000):
+            acc.add_many([event(delta(content="a")) for _ in range(100)])
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 100_000 * 8  # a str object per piece would be ~50 bytes each
+    assert message(acc.completion).content == "a" * 100_001

@@ -24,17 +24,9 @@ from ._models import (
     ToolCallDelta,
     Usage,
 )
+from ._textparts import TextParts
 
 __all__ = ["ChatCompletionAccumulator"]
-
-
-def _joined(parts: list[str]) -> str | None:
-    """Join text parts, keeping the result as the only part so the next join is free."""
-    if not parts:
-        return None
-    if len(parts) > 1:
-        parts[:] = ["".join(parts)]
-    return parts[0]
 
 
 class _FunctionState:
@@ -42,7 +34,7 @@ class _FunctionState:
 
     def __init__(self) -> None:
         self.name: str | None = None
-        self.arguments: list[str] = []
+        self.arguments = TextParts()
 
     def add(self, delta: FunctionDelta) -> None:
         # The name comes once (llama.cpp repeats it in every chunk: never concatenate it).
@@ -52,7 +44,7 @@ class _FunctionState:
             self.arguments.append(delta.arguments)
 
     def build(self) -> FunctionCall:
-        return FunctionCall(name=self.name or "", arguments=_joined(self.arguments) or "")
+        return FunctionCall(name=self.name or "", arguments=self.arguments.text() or "")
 
 
 class _ToolCallState:
@@ -97,9 +89,9 @@ class _ChoiceState:
     def __init__(self, index: int) -> None:
         self.index = index
         self.role: str | None = None
-        self.content: list[str] = []
-        self.refusal: list[str] = []
-        self.reasoning: list[str] = []
+        self.content = TextParts()
+        self.refusal = TextParts()
+        self.reasoning = TextParts()
         self.tool_calls: list[_ToolCallState] = []
         self.tool_slots: dict[int, _ToolCallState] = {}
         # The call of the last tool-call delta and its index: where most fragments go.
@@ -115,6 +107,7 @@ class _ChoiceState:
             self.role = delta.role
         if delta.refusal is not None:
             self.refusal.append(delta.refusal)
+            self.refusal.fold()
         # Some servers send the same text as both `reasoning` and `reasoning_content`.
         # An empty one of the two must not hide text in the other.
         reasoning = delta.reasoning_content or delta.reasoning
@@ -122,6 +115,7 @@ class _ChoiceState:
             reasoning = delta.reasoning_content
         if reasoning is not None:
             self.reasoning.append(reasoning)
+            self.reasoning.fold()
         if delta.tool_calls:
             for call in delta.tool_calls:
                 function = call.function
@@ -171,6 +165,14 @@ class _ChoiceState:
             self.tool_slots[index] = call
         return call
 
+    def fold(self) -> None:
+        """Fold the text pieces that came in since the last fold (see TextParts)."""
+        self.content.fold()
+        for tool in self.tool_calls:
+            tool.function.arguments.fold()
+        if self.function_call is not None:
+            self.function_call.arguments.fold()
+
     def add_logprobs(self, logprobs: ChoiceLogprobs) -> None:
         mine = self.logprobs
         if mine is None:
@@ -187,9 +189,9 @@ class _ChoiceState:
             )
         message = ChatCompletionMessage(
             role=self.role or "assistant",
-            content=_joined(self.content),
-            refusal=_joined(self.refusal),
-            reasoning_content=_joined(self.reasoning),
+            content=self.content.text(),
+            refusal=self.refusal.text(),
+            reasoning_content=self.reasoning.text(),
             tool_calls=[call.build() for call in self.tool_calls] or None,
             function_call=None if self.function_call is None else self.function_call.build(),
         )
@@ -277,6 +279,8 @@ class ChatCompletionAccumulator:
                     state.finish_reason = choice.finish_reason
                 if choice.logprobs is not None:
                     state.add_logprobs(choice.logprobs)
+        for folding in choices.values():  # once a batch, not once a chunk
+            folding.fold()
         self.chunks += len(events)
 
     @property
