@@ -1,11 +1,11 @@
 """Chunk decoding: response bytes → typed chunks, the end, or a typed error. Pure, no I/O.
 
-The common block — nothing but ``data: {...}`` events — is decoded in one msgspec call: a
-single ``bytes.replace`` turns it into JSON lines for ``Decoder.decode_lines``. Anything else
-(``[DONE]``, comments, named events, multi-line data, an error object), or a block whose fast
-decode fails, takes the careful path: events are parsed one by one (by httpx-sse's decoder
-where they are unusual), so the events before a bad one are still delivered and the error
-names the bad one.
+The common read — nothing but ``data: {...}`` events, perhaps ending in ``data: [DONE]`` —
+is decoded in one msgspec call: a single ``bytes.replace`` turns its events into a JSON array.
+Anything else (comments, named events, multi-line data, an error object), or a read whose
+fast decode fails, takes the careful path: events are parsed one by one (by httpx-sse's
+decoder where they are unusual), so the events before a bad one are still delivered and the
+error names the bad one.
 """
 
 from __future__ import annotations
@@ -81,42 +81,49 @@ class ChunkDecoder:
         if framed is None:
             return []
         head, data, end = framed
-        if len(head) + end > self._framer.max_event_size:
-            return self._decode_events(head + data[:end])  # it checks each event's size
-        # The common case: every event is one `data: {...}` line. The first one may have
-        # begun in an earlier read and is decoded alone; the others are all in `data`, where
-        # rewriting each `\n\ndata: ` to a comma makes a JSON array that msgspec decodes in
-        # one call. Any newline left in it is an unusual line (a comment, a field, data on
-        # two lines) and a count that differs is an empty or doubled event: both go to the
-        # careful path, as do `[DONE]` and error objects, which fail to decode (see
-        # ChatCompletionStreamEvent._error).
+        if len(head) + end <= self._framer.max_event_size:  # else the careful path checks each
+            events = self._decode_fast(head, data, end)
+            if events is not None:
+                return events
+        return self._decode_events(head + data[:end])
+
+    def _decode_fast(self, head: bytes, data: bytes, end: int) -> list[ChatCompletionStreamEvent] | None:
+        """The events of ``head + data[:end]`` if every one is a plain chunk, else ``None``.
+
+        The first event may have begun in an earlier read (``head``) and is decoded alone; the
+        others are all in ``data``, where rewriting each `\n\ndata: ` to a comma makes a JSON
+        array (a memoryview cuts off the unfinished event without a copy). Any newline left
+        in it is an unusual line (a comment, a field, data on two lines), and a count that
+        differs is an empty or doubled event: both give ``None``, as do error objects, which
+        fail to decode (see ChatCompletionStreamEvent._error).
+        """
         start = data.find(b"\n\n")
         first = head + data[:start] if head else data[:start]
-        # The last read of a stream ends in `data: [DONE]`: keep it on the fast path.
+        if not first.startswith(_DATA) or b"\n" in first:
+            return None
+        # The last read of a stream ends in `data: [DONE]`: that one stays on this path too.
         ends_done = end - len(_DONE) >= start and data.startswith(_DONE, end - len(_DONE))
         if ends_done:
             end -= len(_DONE)
-        if first.startswith(_DATA) and b"\n" not in first:
-            joined = data.replace(_SEPARATOR, b",")
-            count = (len(data) - len(joined)) // _SHRINK - data.startswith(_SEPARATOR, end)
-            stop = end - _SHRINK * count
-            if joined.find(b"\n", start, stop) < 0:
-                try:
-                    events = (
-                        _batch_decoder.decode(b"".join((b"[", memoryview(joined)[start + 1 : stop], b"]")))
-                        if count
-                        else []
-                    )
-                    if len(events) == count:
-                        events.insert(0, _chunk_decoder.decode(memoryview(first)[len(_DATA) :]))
-                        self.events_seen += count + 1 + ends_done
-                        self.done = ends_done
-                        return events
-                except _UNDECODABLE:
-                    pass
-        if ends_done:
-            end += len(_DONE)
-        return self._decode_events(head + data[:end])
+        joined = data.replace(_SEPARATOR, b",")
+        count = (len(data) - len(joined)) // _SHRINK - data.startswith(_SEPARATOR, end)
+        stop = end - _SHRINK * count
+        if joined.find(b"\n", start, stop) >= 0:
+            return None
+        try:
+            events = (
+                _batch_decoder.decode(b"".join((b"[", memoryview(joined)[start + 1 : stop], b"]")))
+                if count
+                else []
+            )
+            if len(events) != count:
+                return None
+            events.insert(0, _chunk_decoder.decode(memoryview(first)[len(_DATA) :]))
+        except _UNDECODABLE:
+            return None
+        self.events_seen += count + 1 + ends_done
+        self.done = ends_done
+        return events
 
     def finish(self) -> list[ChatCompletionStreamEvent]:
         """At end of input: decode an event left without its closing blank line.
