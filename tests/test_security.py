@@ -299,3 +299,14 @@ def test_the_cli_refuses_a_self_signed_certificate(
     assert "certificate" in err.lower()
     assert "Traceback" not in err
     _assert_no_key(out, err)
+
+
+def test_a_placeholder_key_does_not_garble_messages() -> None:
+    """A short placeholder key ("ollama") is not blotted out of words and model names in errors."""
+    from r9s_stream._redact import redact, redact_error
+
+    error = rs.APIStatusError("model ollama/llama3 not found", status_code=404)
+    redact_error(error, "ollama")
+    assert error.message == "model ollama/llama3 not found"
+    assert redact("first_token_timeout", "k") == "first_token_timeout"
+    assert redact(f"echoed {KEY}", KEY) == "echoed [redacted]"

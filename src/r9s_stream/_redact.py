@@ -6,14 +6,19 @@ import msgspec
 
 from ._exceptions import R9sStreamError
 
-__all__ = ["redact", "redact_error"]
+__all__ = ["MIN_SECRET_LENGTH", "redact", "redact_error"]
 
 _REDACTED = "[redacted]"
+# Shorter "keys" are placeholders that local servers accept ("EMPTY", "ollama", "none"):
+# blotting them out of messages would garble words and model names, and hides no secret.
+MIN_SECRET_LENGTH = 8
 
 
 def redact(text: str, secret: str | None) -> str:
     """``text`` with every occurrence of ``secret`` (the API key) blotted out."""
-    return text.replace(secret, _REDACTED) if secret and secret in text else text
+    if not secret or len(secret) < MIN_SECRET_LENGTH:
+        return text
+    return text.replace(secret, _REDACTED) if secret in text else text
 
 
 def redact_error(error: R9sStreamError, secret: str | None) -> None:
@@ -21,7 +26,7 @@ def redact_error(error: R9sStreamError, secret: str | None) -> None:
 
     ``completion`` (the data received) is left as it is: it belongs to the user.
     """
-    if not secret:
+    if not secret or len(secret) < MIN_SECRET_LENGTH:
         return
     error.args = tuple(redact(arg, secret) if isinstance(arg, str) else arg for arg in error.args)
     for name, value in vars(error).items():
