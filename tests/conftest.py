@@ -1,4 +1,4 @@
-"""Shared test configuration: hypothesis profiles.
+"""Shared test configuration: hypothesis profiles, and the scripted server of the client tests.
 
 ``ci`` (the default) keeps the property tests to a modest number of examples so the whole
 suite stays fast on a small machine; ``R9S_FUZZ=long`` runs many more for a local soak.
@@ -7,8 +7,12 @@ suite stays fast on a small machine; ``R9S_FUZZ=long`` runs many more for a loca
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from _chat_server import ScriptedServer, serve
 
 settings.register_profile(
     "ci",
@@ -23,3 +27,19 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("long" if os.environ.get("R9S_FUZZ") == "long" else "ci")
+
+
+@pytest.fixture(scope="session")
+def running_server() -> Iterator[ScriptedServer]:
+    """One scripted loopback server (tests/_chat_server.py) for every client test."""
+    with serve() as app:
+        yield app
+
+
+@pytest.fixture
+def server(running_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> ScriptedServer:
+    """The scripted server, reset, with the R9S_* variables cleared so only explicit settings count."""
+    monkeypatch.delenv("R9S_API_KEY", raising=False)
+    monkeypatch.delenv("R9S_BASE_URL", raising=False)
+    running_server.reset()
+    return running_server

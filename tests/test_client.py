@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import httpx
 import msgspec
 import pytest
 
 import r9s_stream as rs
-from _chat_server import Reply, ScriptedServer, reply_text, serve
+from _chat_server import Reply, ScriptedServer, reply_text
 from r9s_stream import testing
 
 KEY = "sk-test-3f9a2c7e1b"
@@ -24,22 +23,6 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     """Run every async test on asyncio and on trio."""
     backend: str = request.param
     return backend
-
-
-@pytest.fixture(scope="module")
-def running_server() -> Iterator[ScriptedServer]:
-    """One loopback server for the module; each test gets it with an empty script."""
-    with serve() as app:
-        yield app
-
-
-@pytest.fixture
-def server(running_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> ScriptedServer:
-    """The server, reset, with the R9S_* variables cleared so only explicit settings count."""
-    monkeypatch.delenv("R9S_API_KEY", raising=False)
-    monkeypatch.delenv("R9S_BASE_URL", raising=False)
-    running_server.reset()
-    return running_server
 
 
 async def test_stream_yields_chunks_text_and_usage(server: ScriptedServer) -> None:

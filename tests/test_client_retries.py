@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator
 from time import perf_counter
 
 import anyio
@@ -13,7 +12,7 @@ import msgspec
 import pytest
 
 import r9s_stream as rs
-from _chat_server import RefusedFirst, Reply, ScriptedServer, reply_text, serve
+from _chat_server import RefusedFirst, Reply, ScriptedServer, reply_text
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 JSON = {"content-type": "application/json"}
@@ -26,20 +25,6 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     """Run every async test on asyncio and on trio."""
     backend: str = request.param
     return backend
-
-
-@pytest.fixture(scope="module")
-def running_server() -> Iterator[ScriptedServer]:
-    """One loopback server for the module."""
-    with serve() as app:
-        yield app
-
-
-@pytest.fixture
-def server(running_server: ScriptedServer) -> ScriptedServer:
-    """The server with an empty script and no requests recorded."""
-    running_server.reset()
-    return running_server
 
 
 def gaps(server: ScriptedServer) -> list[float]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from time import perf_counter
 
 import httpx
 import pytest
 
 import r9s_stream as rs
-from _chat_server import Reply, ScriptedServer, reply_text, serve, unanswered_port
+from _chat_server import Reply, ScriptedServer, reply_text, unanswered_port
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -21,20 +20,6 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     """Run every async test on asyncio and on trio."""
     backend: str = request.param
     return backend
-
-
-@pytest.fixture(scope="module")
-def running_server() -> Iterator[ScriptedServer]:
-    """One loopback server for the module."""
-    with serve() as app:
-        yield app
-
-
-@pytest.fixture
-def server(running_server: ScriptedServer) -> ScriptedServer:
-    """The server with an empty script and no requests recorded."""
-    running_server.reset()
-    return running_server
 
 
 async def read_all(client: rs.AsyncClient, seen: list[str]) -> None:
