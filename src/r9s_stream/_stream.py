@@ -107,7 +107,7 @@ class ChatCompletionStream:
 
     def _new_iterator(self) -> AsyncGeneratorType[ChatCompletionStreamEvent, None]:
         # typeshed's AsyncGenerator lacks ag_frame / ag_running, which the real object has.
-        return cast(AsyncGeneratorType[ChatCompletionStreamEvent, None], self._iterate())
+        return cast("AsyncGeneratorType[ChatCompletionStreamEvent, None]", self._iterate())
 
     async def _iterate(self) -> AsyncGenerator[ChatCompletionStreamEvent, None]:
         while True:
