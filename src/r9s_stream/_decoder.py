@@ -90,16 +90,18 @@ class ChunkDecoder:
     def _decode_fast(self, head: bytes, data: bytes, end: int) -> list[ChatCompletionStreamEvent] | None:
         """The events of ``head + data[:end]`` if every one is a plain chunk, else ``None``.
 
-        The first event may have begun in an earlier read (``head``) and is decoded alone; the
-        others are all in ``data``, where rewriting each `\n\ndata: ` to a comma makes a JSON
-        array (a memoryview cuts off the unfinished event without a copy). Any newline left
+        The first event may have begun in an earlier read (``head``); the others are all in
+        ``data``, where rewriting each `\n\ndata: ` to a comma makes the rest of a JSON array
+        (memoryviews cut off the unfinished event and the prefixes without a copy). Any newline left
         in it is an unusual line (a comment, a field, data on two lines), and a count that
         differs is an empty or doubled event: both give ``None``, as do error objects, which
         fail to decode (see ChatCompletionStreamEvent._error).
         """
         start = data.find(b"\n\n")
         first = head + data[:start] if head else data[:start]
-        if not first.startswith(_DATA) or b"\n" in first:
+        # find() rather than `in`: bytes.__contains__ raises and clears a TypeError inside
+        # CPython before searching (it first tries the needle as an int), on every call.
+        if not first.startswith(_DATA) or first.find(b"\n") >= 0:
             return None
         # The last read of a stream ends in `data: [DONE]`: that one stays on this path too.
         ends_done = end - len(_DONE) >= start and data.startswith(_DONE, end - len(_DONE))
@@ -111,15 +113,14 @@ class ChunkDecoder:
         if joined.find(b"\n", start, stop) >= 0:
             return None
         try:
-            events = (
-                _batch_decoder.decode(b"".join((b"[", memoryview(joined)[start + 1 : stop], b"]")))
-                if count
-                else []
+            # One array of all the events: the first one's payload, then the rest, which
+            # starts at the comma that replaced the separator after the first.
+            events = _batch_decoder.decode(
+                b"".join((b"[", memoryview(first)[len(_DATA) :], memoryview(joined)[start:stop], b"]"))
             )
-            if len(events) != count:
-                return None
-            events.insert(0, _chunk_decoder.decode(memoryview(first)[len(_DATA) :]))
         except _UNDECODABLE:
+            return None
+        if len(events) != count + 1:
             return None
         self.events_seen += count + 1 + ends_done
         self.done = ends_done

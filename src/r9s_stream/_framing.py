@@ -89,7 +89,7 @@ class SSEFramer:
             self._cr_pending = False
             if data[:1] == b"\n":
                 data = data[1:]
-        if b"\r" in data:
+        if data.find(b"\r") >= 0:  # not `in`: see _decoder._decode_fast
             self._cr_pending = data[-1:] == b"\r"
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         if not data:
