@@ -375,6 +375,21 @@ def test_system_fingerprint_arriving_after_the_rest() -> None:
     assert done.system_fingerprint == "fp_late"
 
 
+def test_fingerprint_and_service_tier_empty_at_first_then_sent_in_a_later_batch() -> None:
+    """Empty strings do not count as sent; the first real value wins, even batches later."""
+    acc = rs.ChatCompletionAccumulator()
+    acc.add_many([event(delta(content="a"), system_fingerprint="", service_tier="")])
+    acc.add_many([event(delta(content="b"))])
+    later = [
+        event(delta(content="c"), system_fingerprint="fp_late", service_tier="flex"),
+        event(delta(content="d"), system_fingerprint="fp_other", service_tier="default"),
+    ]
+    acc.add_many(later)
+    done = acc.completion
+    assert (done.system_fingerprint, done.service_tier) == ("fp_late", "flex")
+    assert message(done).content == "abcd"
+
+
 def test_empty_accumulator() -> None:
     """Before any chunk the snapshot is an empty completion."""
     acc = rs.ChatCompletionAccumulator()
@@ -509,6 +524,24 @@ def test_arguments_fragments_at_any_index_are_never_dropped() -> None:
         calls = message(done).tool_calls
         assert calls is not None
         assert [(c.id, c.function.name, c.function.arguments) for c in calls] == [("call_x", "f", '{"a":1}')]
+
+
+def test_fragments_sharing_a_delta_with_other_fields_land_on_their_calls() -> None:
+    """A fragment beside reasoning text, or two calls' fragments in one delta, go where they belong."""
+    done = fold(
+        event(delta(tool_calls=[call(0, "call_a", "f", "{"), call(1, "call_b", "g", "[")])),
+        event(delta(tool_calls=[call(0, args='"x"')], reasoning_content="hmm")),
+        event(delta(tool_calls=[call(1, args="1"), call(0, args=":")])),
+        event(delta(tool_calls=[call(0, args="2}")])),
+        event(delta(tool_calls=[call(1, args="]")], role="assistant")),
+    )
+    calls = message(done).tool_calls
+    assert calls is not None
+    assert [(c.id, c.function.name, c.function.arguments) for c in calls] == [
+        ("call_a", "f", '{"x":2}'),
+        ("call_b", "g", "[1]"),
+    ]
+    assert message(done).reasoning_content == "hmm"
 
 
 def test_many_small_pieces_are_folded_so_memory_follows_the_text() -> None:

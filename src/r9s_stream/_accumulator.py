@@ -8,7 +8,6 @@ kept, so memory grows with the message, not with the number of chunks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter
 
 from ._models import (
     ChatCompletion,
@@ -76,7 +75,7 @@ class _ChoiceState:
         "finish_reason",
         "function_call",
         "index",
-        "last_tool",
+        "last_arguments",
         "last_tool_index",
         "logprobs",
         "reasoning",
@@ -94,8 +93,9 @@ class _ChoiceState:
         self.reasoning = TextParts()
         self.tool_calls: list[_ToolCallState] = []
         self.tool_slots: dict[int, _ToolCallState] = {}
-        # The call of the last tool-call delta and its index: where most fragments go.
-        self.last_tool = _ToolCallState()
+        # The arguments of the last tool-call delta's call, and its index: where most
+        # fragments go.
+        self.last_arguments = TextParts()
         self.last_tool_index: object = _NO_INDEX  # equal to no delta's index
         self.function_call: _FunctionState | None = None
         self.finish_reason: str | None = None
@@ -103,6 +103,30 @@ class _ChoiceState:
 
     def add_rare(self, delta: ChatCompletionStreamDelta) -> None:
         """Everything but content: role, refusal, reasoning, tool and function calls."""
+        calls = delta.tool_calls
+        if (
+            calls is not None
+            and len(calls) == 1
+            and delta.role is None
+            and delta.refusal is None
+            and delta.reasoning_content is None
+            and delta.reasoning is None
+            and delta.function_call is None
+        ):
+            # Most tool-call chunks are one more arguments fragment for the call the last
+            # one named: that case is worth a path of its own (the general one below gives
+            # the same result, looking the call up).
+            call = calls[0]
+            function = call.function
+            if (
+                call.index == self.last_tool_index
+                and call.id is None
+                and call.type is None
+                and (function is None or function.name is None)
+            ):
+                if function is not None and function.arguments:
+                    self.last_arguments.append(function.arguments)
+                return
         if self.role is None and delta.role:
             self.role = delta.role
         if delta.refusal is not None:
@@ -116,21 +140,11 @@ class _ChoiceState:
         if reasoning is not None:
             self.reasoning.append(reasoning)
             self.reasoning.fold()
-        if delta.tool_calls:
-            for call in delta.tool_calls:
-                function = call.function
-                if (
-                    call.index == self.last_tool_index
-                    and call.id is None
-                    and call.type is None
-                    and (function is None or function.name is None)
-                ):
-                    # The common fragment: more arguments for the call the last one named.
-                    if function is not None and function.arguments:
-                        self.last_tool.function.arguments.append(function.arguments)
-                    continue
-                tool = self.last_tool = self._tool_call_for(call)
+        if calls:
+            for call in calls:
+                tool = self._tool_call_for(call)
                 tool.add(call)
+                self.last_arguments = tool.function.arguments
                 # Deltas without an index follow the documented rule, never the shortcut.
                 self.last_tool_index = _NO_INDEX if call.index is None else call.index
         if delta.function_call is not None:
@@ -210,8 +224,6 @@ def _extended(mine: list[TokenLogprob] | None, more: list[TokenLogprob] | None) 
 
 
 _PLACEHOLDER = _ChoiceState(-1)  # never written to: see add_many
-_fingerprint_of = attrgetter("system_fingerprint")
-_service_tier_of = attrgetter("service_tier")
 
 
 class ChatCompletionAccumulator:
@@ -243,8 +255,12 @@ class ChatCompletionAccumulator:
 
     def add_many(self, events: Sequence[ChatCompletionStreamEvent]) -> None:
         """Fold chunks in, in order: the stream's hot path, so every line here counts."""
-        if self._missing_metadata or self._system_fingerprint is None or self._service_tier is None:
+        if self._missing_metadata:
             self._take_metadata_from(events)
+        # Each taken from the first chunk that has it (it may come late, or never): a local
+        # test costs two bytecodes a chunk once found, where a scan in C cost ~10× more.
+        fingerprint = self._system_fingerprint
+        tier = self._service_tier
         choices = self._choices
         # The state of the last choice seen: one-choice streams skip the dict lookup. The
         # placeholder is replaced at the first choice (no index equals None).
@@ -252,6 +268,10 @@ class ChatCompletionAccumulator:
         state = _PLACEHOLDER
         append_content = state.content.append
         for event in events:
+            if fingerprint is None:
+                fingerprint = event.system_fingerprint or None
+            if tier is None:
+                tier = event.service_tier or None
             if event.usage is not None:
                 self._usage = event.usage
             for choice in event.choices:
@@ -279,6 +299,8 @@ class ChatCompletionAccumulator:
                     state.finish_reason = choice.finish_reason
                 if choice.logprobs is not None:
                     state.add_logprobs(choice.logprobs)
+        self._system_fingerprint = fingerprint
+        self._service_tier = tier
         for folding in choices.values():  # once a batch, not once a chunk
             folding.fold()
         self.chunks += len(events)
@@ -304,28 +326,18 @@ class ChatCompletionAccumulator:
         )
 
     def _take_metadata_from(self, events: Sequence[ChatCompletionStreamEvent]) -> None:
-        # Each field from the first chunk that has it (Azure's first chunk has empty id,
-        # model and created; system_fingerprint / service_tier may come later or never, so
-        # they are looked for in C: a Python loop here would cost a third of the fold).
+        # Azure's first chunk has empty id, model and created: each comes from the first
+        # chunk that has it.
         for event in events:
+            self._take_metadata(event)
             if not self._missing_metadata:
                 break
-            self._take_metadata(event)
-        if self._system_fingerprint is None:
-            self._system_fingerprint = next(filter(None, map(_fingerprint_of, events)), None)
-        if self._service_tier is None:
-            self._service_tier = next(filter(None, map(_service_tier_of, events)), None)
 
     def _take_metadata(self, event: ChatCompletionStreamEvent) -> None:
-        # Azure's first chunk has empty id/model/created: take each from the first that has it.
         if not self._id and event.id:
             self._id = event.id
         if not self._model and event.model:
             self._model = event.model
         if not self._created and event.created:
             self._created = event.created
-        if self._system_fingerprint is None and event.system_fingerprint:
-            self._system_fingerprint = event.system_fingerprint
-        if self._service_tier is None and event.service_tier:
-            self._service_tier = event.service_tier
         self._missing_metadata = not (self._id and self._model and self._created)
