@@ -306,6 +306,30 @@ async def run_limit(ctx: Context, collect: bool) -> Outcome:
     return rebuilder.outcome(count)
 
 
+async def _limit_events(response: httpx.Response) -> AsyncIterator[rs.ChatCompletionStreamEvent]:
+    decode = _event_decoder.decode
+    buffer = b""
+    async for data in response.aiter_bytes():
+        *blocks, buffer = (buffer + data).split(b"\n\n")
+        for block in blocks:
+            payload = block[6:]
+            if payload == b"[DONE]":
+                return
+            yield decode(payload)
+
+
+async def run_limit_iter(ctx: Context, collect: bool) -> Outcome:
+    """The limit as an async iterator of typed chunks: the same loop, each chunk yielded."""
+    count = 0
+    rebuilder = Rebuilder()
+    async with ctx.http.stream("POST", ctx.url, json=ctx.request) as response:
+        async for event in _limit_events(response):
+            count += 1
+            if collect:
+                rebuilder.add_typed(event)
+    return rebuilder.outcome(count)
+
+
 @dataclass
 class Contender:
     key: str
@@ -323,6 +347,7 @@ CONTENDERS = [
     Contender("sse-json", "httpx-sse + json.loads", run_sse_json, False),
     Contender("sse-msgspec", "httpx-sse + msgspec", run_sse_msgspec, False),
     Contender("limit", "limit: split bytes + msgspec", run_limit, False),
+    Contender("limit-iter", "limit as an async iterator", run_limit_iter, False),
 ]
 
 
@@ -410,6 +435,9 @@ def table(results: list[Result], payload: Payload, transport: str) -> str:
         notes = []
         if limit is not None:
             notes.append(f"{mine.median / limit.median:.2f}× the limit")
+        limit_iter = by_key.get("limit-iter")
+        if limit_iter is not None:
+            notes.append(f"{mine.median / limit_iter.median:.2f}× the limit as an async iterator")
         for other_key in ("openai", "openai-helper", "sse-json", "sse-msgspec"):
             other = by_key.get(other_key)
             if other is not None:
