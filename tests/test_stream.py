@@ -148,6 +148,34 @@ async def test_request_carries_accept_header_and_body() -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("given", "accept", "cache_control"),
+    [
+        (None, "text/event-stream", "no-store"),
+        ({"ACCEPT": "text/event-stream; q=1"}, "text/event-stream; q=1", "no-store"),
+        ({"cache-control": "max-age=0"}, "text/event-stream", "max-age=0"),
+    ],
+)
+async def test_accept_and_cache_control_replace_the_clients_defaults_not_the_callers(
+    given: dict[str, str] | None, accept: str, cache_control: str
+) -> None:
+    """httpx's default `Accept: */*` is replaced; a header the caller gave (any case) is kept, once."""
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, headers=SSE, content=HELLO)
+
+    async with (
+        client(httpx.MockTransport(handle)) as http,
+        rs.aconnect_chat_stream(http, "POST", URL, json={}, headers=given) as stream,
+    ):
+        await stream.until_done()
+    assert seen[0].headers.get_list("accept") == [accept]
+    assert seen[0].headers.get_list("cache-control") == [cache_control]
+
+
+@pytest.mark.anyio
 async def test_content_type_with_parameters_is_accepted() -> None:
     """`text/event-stream; charset=utf-8` is an event stream."""
     transport = serve(HELLO, headers={"content-type": "Text/Event-Stream; charset=utf-8"})
