@@ -129,37 +129,20 @@ async def test_events_completion_and_usage() -> None:
 
 
 @pytest.mark.anyio
-async def test_request_carries_accept_header_and_body() -> None:
-    """The request asks for text/event-stream, keeps the caller's headers and sends the JSON body."""
-    seen: list[httpx.Request] = []
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, headers=SSE, content=HELLO)
-
-    async with (
-        client(httpx.MockTransport(handle)) as http,
-        rs.aconnect_chat_stream(http, "POST", URL, json={"model": "m"}, headers={"X-Trace": "1"}) as stream,
-    ):
-        await stream.until_done()
-    assert seen[0].headers["accept"] == "text/event-stream"
-    assert seen[0].headers["x-trace"] == "1"
-    assert msgspec.json.decode(seen[0].content) == {"model": "m"}
-
-
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("given", "accept", "cache_control"),
     [
         (None, "text/event-stream", "no-store"),
+        ({"X-Trace": "1"}, "text/event-stream", "no-store"),
         ({"ACCEPT": "text/event-stream; q=1"}, "text/event-stream; q=1", "no-store"),
         ({"cache-control": "max-age=0"}, "text/event-stream", "max-age=0"),
     ],
 )
-async def test_accept_and_cache_control_replace_the_clients_defaults_not_the_callers(
+async def test_request_headers_and_body(
     given: dict[str, str] | None, accept: str, cache_control: str
 ) -> None:
-    """httpx's default `Accept: */*` is replaced; a header the caller gave (any case) is kept, once."""
+    """The JSON body and the caller's headers are sent; Accept and Cache-Control replace
+    httpx's defaults (`Accept: */*`) but not the caller's own, in any case, and come once."""
     seen: list[httpx.Request] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -168,11 +151,14 @@ async def test_accept_and_cache_control_replace_the_clients_defaults_not_the_cal
 
     async with (
         client(httpx.MockTransport(handle)) as http,
-        rs.aconnect_chat_stream(http, "POST", URL, json={}, headers=given) as stream,
+        rs.aconnect_chat_stream(http, "POST", URL, json={"model": "m"}, headers=given) as stream,
     ):
         await stream.until_done()
     assert seen[0].headers.get_list("accept") == [accept]
     assert seen[0].headers.get_list("cache-control") == [cache_control]
+    for name, value in (given or {}).items():
+        assert seen[0].headers[name] == value
+    assert msgspec.json.decode(seen[0].content) == {"model": "m"}
 
 
 @pytest.mark.anyio
