@@ -223,9 +223,15 @@ def _too_large(raw: bytes, limit: int, position: int) -> EventTooLargeError:
 def _decode_one(payload: bytes) -> ChatCompletionStreamEvent:
     try:
         return _chunk_decoder.decode(payload)
-    except UnicodeDecodeError:
-        # Invalid UTF-8 inside a string: decode as httpx-sse would, with U+FFFD.
-        return _chunk_decoder.decode(payload.decode("utf-8", "replace"))
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        # Invalid UTF-8 inside a string decodes as httpx-sse would, with U+FFFD. msgspec
+        # < 0.23 raises UnicodeDecodeError for it and 0.23 a DecodeError, so the payload
+        # itself decides: if it is valid UTF-8, the error had another cause.
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return _chunk_decoder.decode(payload.decode("utf-8", "replace"))
+        raise
 
 
 def _stream_api_error(payload: bytes, *, named: bool) -> StreamAPIError | None:
