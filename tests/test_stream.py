@@ -250,6 +250,28 @@ async def test_stats_after_a_stream() -> None:
 
 @pytest.mark.parametrize("accumulate", [True, False])
 @pytest.mark.anyio
+async def test_tokens_per_second_without_usage_counts_only_chunks_with_output(accumulate: bool) -> None:
+    """Without a usage chunk (llama.cpp), the role-only and finish chunks are not counted as tokens."""
+    pieces = b"".join(chunk(f"w{i} ") for i in range(100))  # more than one fold of text pieces
+    call = chunk(tool_calls=[{"index": 0, "id": "t1", "function": {"name": "f", "arguments": ""}}])
+    fragment = chunk(tool_calls=[{"index": 0, "function": {"arguments": "{}"}}])
+    body = Body(chunk("", role="assistant"), pieces, 0.01, call + fragment, chunk(finish="stop"), DONE)
+    async with (
+        client(serve(body)) as http,
+        rs.aconnect_chat_stream(http, "POST", URL, accumulate=accumulate) as stream,
+    ):
+        async for _ in stream:
+            pass
+    stats = stream.stats
+    assert stats.chunks == 104
+    assert stats.output_chunks == 102
+    assert stats.first_token_at is not None
+    assert stats.finished_at is not None
+    assert stats.tokens_per_second == pytest.approx(102 / (stats.finished_at - stats.first_token_at))
+
+
+@pytest.mark.parametrize("accumulate", [True, False])
+@pytest.mark.anyio
 async def test_time_to_first_token_ignores_empty_opening_deltas(accumulate: bool) -> None:
     """An opening delta with only role and empty reasoning/refusal is not the first token."""
     body = Body(chunk(role="assistant", reasoning_content="", refusal=""), 0.1, chunk("x"), DONE)
@@ -404,6 +426,7 @@ async def test_empty_200_body_is_incomplete() -> None:
             async with rs.aconnect_chat_stream(http, "POST", URL) as stream:
                 await stream.until_done()
     assert "without sending anything" in str(caught.value)
+    assert "context window" in str(caught.value)  # the likely cause, said
     assert caught.value.completion == rs.ChatCompletion()
     assert stream.response.is_closed
 

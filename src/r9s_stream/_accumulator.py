@@ -325,6 +325,21 @@ class ChatCompletionAccumulator:
             for s in self._choices.values()
         )
 
+    def output_pieces(self) -> int:
+        """How many pieces of output arrived: text pieces, tool calls and their arguments fragments.
+
+        A server that sends no usage streams about one token a piece; role-only, finish and
+        usage chunks carry none, so they do not count.
+        """
+        total = 0
+        for state in self._choices.values():
+            total += state.content.pieces() + state.refusal.pieces() + state.reasoning.pieces()
+            for call in state.tool_calls:
+                total += 1 + call.function.arguments.pieces()
+            if state.function_call is not None:
+                total += 1 + state.function_call.arguments.pieces()
+        return total
+
     def _take_metadata_from(self, events: Sequence[ChatCompletionStreamEvent]) -> None:
         # Azure's first chunk has empty id, model and created: each comes from the first
         # chunk that has it.

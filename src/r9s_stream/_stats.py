@@ -20,6 +20,7 @@ class StreamStats:
         "first_byte_at",
         "first_chunk_at",
         "first_token_at",
+        "output_chunks",
         "started_at",
     )
 
@@ -31,6 +32,8 @@ class StreamStats:
         self.finished_at: float | None = None
         self.chunks = 0
         self.completion_tokens: int | None = None
+        # Chunks that carried output (content, refusal, reasoning, tool calls), set at the end.
+        self.output_chunks: int | None = None
 
     @property
     def time_to_first_byte(self) -> float | None:
@@ -52,12 +55,15 @@ class StreamStats:
         """Completion tokens per second after the first token.
 
         Uses the server's ``usage.completion_tokens`` when it sent usage, and otherwise
-        counts chunks (one token per chunk is what most servers send).
+        counts the chunks that carried output (one token per chunk is what most servers
+        send; the role-only first chunk, the finish chunk and usage chunks carry none).
         """
         if self.first_token_at is None or self.finished_at is None:
             return None
         elapsed = self.finished_at - self.first_token_at
-        tokens = self.completion_tokens if self.completion_tokens is not None else self.chunks
+        tokens = self.completion_tokens
+        if tokens is None:
+            tokens = self.chunks if self.output_chunks is None else self.output_chunks
         return tokens / elapsed if elapsed > 0 else None
 
     def __repr__(self) -> str:

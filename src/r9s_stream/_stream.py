@@ -52,6 +52,7 @@ class ChatCompletionStream:
         self._decoder = ChunkDecoder(max_event_size=max_event_size)
         self._accumulator = ChatCompletionAccumulator() if accumulate else None
         self._usage: Usage | None = None
+        self._output_chunks = 0  # counted here only without an accumulator (it counts its own)
         self._iterator = self._new_iterator()
         self._reader: AsyncIterator[bytes] | None = None
         self._failure: StreamError | None = None
@@ -152,11 +153,15 @@ class ChatCompletionStream:
             if stats.first_token_at is None and accumulator.has_output():
                 stats.first_token_at = perf_counter()
         else:
+            outputs = 0
             for event in events:
                 if event.usage is not None:
                     self._usage = event.usage
-            if stats.first_token_at is None and any(_has_output(event) for event in events):
-                stats.first_token_at = perf_counter()
+                outputs += _has_output(event)
+            if outputs:
+                self._output_chunks += outputs
+                if stats.first_token_at is None:
+                    stats.first_token_at = perf_counter()
 
     async def _read(self) -> bytes | None:
         """The next bytes of the body, or ``None`` at its end."""
@@ -229,7 +234,11 @@ class ChatCompletionStream:
 
     def _incomplete_message(self) -> str:
         if self.stats.chunks == 0 and self.stats.first_byte_at is None:
-            return "the server closed the stream without sending anything (an empty 200 body)"
+            return (
+                "the server closed the stream without sending anything (an empty 200 body); "
+                "the likely cause is a prompt longer than the model's context window, "
+                "which llama.cpp answers this way"
+            )
         return f"the stream ended without data: [DONE] after {self.stats.chunks} chunks"
 
     # --- closing -------------------------------------------------------------------------
@@ -254,6 +263,10 @@ class ChatCompletionStream:
             self.stats.finished_at = perf_counter()
             usage = self.usage
             self.stats.completion_tokens = None if usage is None else usage.completion_tokens
+            accumulator = self._accumulator
+            self.stats.output_chunks = (
+                self._output_chunks if accumulator is None else accumulator.output_pieces()
+            )
         # Shielded: closing must finish even when we are here because of a cancellation.
         with anyio.CancelScope(shield=True):
             if not self._iterator.ag_running:  # not when the iterator itself is closing us
