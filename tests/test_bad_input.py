@@ -227,6 +227,11 @@ BAD_EVENTS: dict[str, tuple[bytes, str]] = {
     "utf8-outside-strings": (b'data: \xff{"choices":[]}', "decode"),
     "utf8-truncated-sequence": (b'data: {"choices":[{"delta":{"content":"\xe2\x82"}}]}', "ok"),
     "utf8-overlong": (b'data: {"choices":[{"delta":{"content":"\xc0\xaf"}}]}', "ok"),
+    # Invalid UTF-8 and a wrong type in one payload: the type error is still reported.
+    "utf8-in-content-and-a-wrong-type": (
+        b'data: {"choices":[{"delta":{"content":"\xff"}}],"created":"x"}',
+        "decode",
+    ),
     "utf8-in-error-message": (b'data: {"error":{"message":"bad \xff"}}', "api"),
     "utf8-in-named-error": (b"event: error\ndata: \xff\xfe", "api"),
     "utf8-in-event-name": (b"event: \xff\ndata: {}", "skip"),

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import msgspec
-import openai
 import pytest
 
 import r9s_stream as rs
@@ -67,6 +66,7 @@ def test_curl_streams_the_echo_with_usage(base_url: str) -> None:
 
 def test_openai_client_streams_and_completes(base_url: str) -> None:
     """The official openai client streams reasoning and text, and parses a non-streaming tool call."""
+    openai = pytest.importorskip("openai")
     client = openai.OpenAI(base_url=base_url, api_key="sk-local", max_retries=0)
     try:
         events = list(
