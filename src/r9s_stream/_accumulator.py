@@ -8,6 +8,7 @@ kept, so memory grows with the message, not with the number of chunks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ._models import (
     ChatCompletion,
@@ -25,7 +26,23 @@ from ._models import (
 )
 from ._textparts import TextParts
 
+if TYPE_CHECKING:
+    from ._event_fold import EventFold, OutputParser
+    from ._events import StreamEvent
+
 __all__ = ["ChatCompletionAccumulator"]
+
+_NO_EVENTS: tuple[StreamEvent, ...] = ()
+
+
+def reasoning_of(delta: ChatCompletionStreamDelta) -> str | None:
+    """The reasoning text of a delta, from ``reasoning_content`` or ``reasoning``."""
+    # Some servers send the same text as both `reasoning` and `reasoning_content`.
+    # An empty one of the two must not hide text in the other.
+    reasoning = delta.reasoning_content or delta.reasoning
+    if reasoning is None:
+        reasoning = delta.reasoning_content
+    return reasoning
 
 
 class _FunctionState:
@@ -127,30 +144,35 @@ class _ChoiceState:
                 if function is not None and function.arguments:
                     self.last_arguments.append(function.arguments)
                 return
+        self.add_extras(delta)
+        if calls:
+            for call in calls:
+                self.add_tool_call(call)
+
+    def add_extras(self, delta: ChatCompletionStreamDelta) -> None:
+        """Role, refusal, reasoning and the legacy function call of a delta."""
         if self.role is None and delta.role:
             self.role = delta.role
         if delta.refusal is not None:
             self.refusal.append(delta.refusal)
             self.refusal.fold()
-        # Some servers send the same text as both `reasoning` and `reasoning_content`.
-        # An empty one of the two must not hide text in the other.
-        reasoning = delta.reasoning_content or delta.reasoning
-        if reasoning is None:
-            reasoning = delta.reasoning_content
+        reasoning = reasoning_of(delta)
         if reasoning is not None:
             self.reasoning.append(reasoning)
             self.reasoning.fold()
-        if calls:
-            for call in calls:
-                tool = self._tool_call_for(call)
-                tool.add(call)
-                self.last_arguments = tool.function.arguments
-                # Deltas without an index follow the documented rule, never the shortcut.
-                self.last_tool_index = _NO_INDEX if call.index is None else call.index
         if delta.function_call is not None:
             if self.function_call is None:
                 self.function_call = _FunctionState()
             self.function_call.add(delta.function_call)
+
+    def add_tool_call(self, call: ToolCallDelta) -> _ToolCallState:
+        """Fold one tool-call delta into its call; return that call."""
+        tool = self._tool_call_for(call)
+        tool.add(call)
+        self.last_arguments = tool.function.arguments
+        # Deltas without an index follow the documented rule, never the shortcut.
+        self.last_tool_index = _NO_INDEX if call.index is None else call.index
+        return tool
 
     def _tool_call_for(self, delta: ToolCallDelta) -> _ToolCallState:
         """Find the call a tool-call delta continues, or start a new one.
@@ -230,10 +252,12 @@ class ChatCompletionAccumulator:
     """Folds ``ChatCompletionStreamEvent`` chunks into a ``ChatCompletion``.
 
     ``completion`` is a fresh snapshot at any time; ``usage`` is the last usage sent (never
-    summed: servers send running or final totals, not increments).
+    summed: servers send running or final totals, not increments). With ``events=True``,
+    ``add`` / ``add_many`` return the semantic events (``rs.StreamEvent``) the chunks
+    produced, and ``finish()`` the ones ``data: [DONE]`` completes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, events: bool = False) -> None:
         self._choices: dict[int, _ChoiceState] = {}
         self._usage: Usage | None = None
         self._id = ""
@@ -243,18 +267,40 @@ class ChatCompletionAccumulator:
         self._service_tier: str | None = None
         self._missing_metadata = True
         self.chunks = 0
+        self._fold: EventFold | None = None
+        if events:
+            self.enable_events()
 
     @property
     def usage(self) -> Usage | None:
         """The last non-null usage seen, or ``None``."""
         return self._usage
 
-    def add(self, event: ChatCompletionStreamEvent) -> None:
-        """Fold one chunk in."""
-        self.add_many((event,))
+    def enable_events(self, output: OutputParser | None = None) -> EventFold:
+        """Name the semantic events of every chunk from now on (before the first chunk only).
 
-    def add_many(self, events: Sequence[ChatCompletionStreamEvent]) -> None:
+        ``output`` parses content and tool arguments for the ``parsed`` of the events.
+        """
+        if self._fold is None:
+            if self.chunks:
+                raise RuntimeError("events must be asked for before the first chunk is added")
+            from ._event_fold import EventFold  # loaded only by those who ask for events
+
+            self._fold = EventFold(self, output)
+        return self._fold
+
+    def add(self, event: ChatCompletionStreamEvent) -> Sequence[StreamEvent]:
+        """Fold one chunk in; return the events it produced (none unless events were asked for)."""
+        return self.add_many((event,))
+
+    def finish(self) -> Sequence[StreamEvent]:
+        """The stream ended with ``data: [DONE]``: the ``...Done`` events still pending."""
+        return _NO_EVENTS if self._fold is None else self._fold.finish()
+
+    def add_many(self, events: Sequence[ChatCompletionStreamEvent]) -> Sequence[StreamEvent]:
         """Fold chunks in, in order: the stream's hot path, so every line here counts."""
+        if self._fold is not None:
+            return self._fold.add_many(events)
         if self._missing_metadata:
             self._take_metadata_from(events)
         # Each taken from the first chunk that has it (it may come late, or never): a local
@@ -304,6 +350,32 @@ class ChatCompletionAccumulator:
         for folding in choices.values():  # once a batch, not once a chunk
             folding.fold()
         self.chunks += len(events)
+        return _NO_EVENTS
+
+    def take_headers(self, events: Sequence[ChatCompletionStreamEvent]) -> None:
+        """What ``add_many`` takes from the chunks beside their choices (for the events fold)."""
+        if self._missing_metadata:
+            self._take_metadata_from(events)
+        for event in events:
+            if self._system_fingerprint is None:
+                self._system_fingerprint = event.system_fingerprint or None
+            if self._service_tier is None:
+                self._service_tier = event.service_tier or None
+            if event.usage is not None:
+                self._usage = event.usage
+        self.chunks += len(events)
+
+    def state_for(self, index: int) -> _ChoiceState:
+        """The fold of one choice, started when its first chunk comes (for the events fold)."""
+        state = self._choices.get(index)
+        if state is None:
+            state = self._choices[index] = _ChoiceState(index)
+        return state
+
+    def fold_pieces(self) -> None:
+        """Fold the text pieces of every choice (once a batch; for the events fold)."""
+        for folding in self._choices.values():
+            folding.fold()
 
     @property
     def completion(self) -> ChatCompletion:
