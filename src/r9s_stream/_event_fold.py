@@ -206,8 +206,7 @@ class EventFold:
         for call in delta.tool_calls or ():
             if seen.reasoning_open:
                 self._close_reasoning(index, state, seen, emit)
-            if seen.content_open or seen.refusal_open or seen.logprobs_content_open or seen.logprobs_refusal_open:
-                self._close_text(index, state, seen, emit)
+            self._close_text(index, state, seen, emit)
             position = len(state.tool_calls)
             tool = state.add_tool_call(call)
             events = seen.calls.get(id(tool))
@@ -224,11 +223,8 @@ class EventFold:
                 name = tool.function.name or ""
                 length = events.length = events.length + len(arguments)
                 parse = self._output is not None and name in self._output.tools
-                emit(
-                    ToolCallArgumentsDelta(
-                        index, events.position, name, arguments, TextSoFar(tool.function.arguments, length, parse)
-                    )
-                )
+                so_far = TextSoFar(tool.function.arguments, length, parse)
+                emit(ToolCallArgumentsDelta(index, events.position, name, arguments, so_far))
 
     # --- closing parts -----------------------------------------------------------------------
 

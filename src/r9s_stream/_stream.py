@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from time import perf_counter
 from types import AsyncGeneratorType, TracebackType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import anyio
 import httpx
@@ -13,12 +13,15 @@ import httpx
 from ._accumulator import ChatCompletionAccumulator
 from ._body import body_reader
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
+from ._events import StreamEvent, ToolCallDone
 from ._exceptions import IncompleteStreamError, StreamError, StreamTimeoutError
 from ._models import ChatCompletion, ChatCompletionStreamEvent, Usage
 from ._redact import redact_error
 from ._stats import StreamStats
 
 __all__ = ["ChatCompletionStream", "TextDeltas"]
+
+_T = TypeVar("_T")
 
 # How long and how much to read after [DONE] before closing (see _drain).
 _DRAIN_TIMEOUT = 0.25
@@ -61,6 +64,8 @@ class ChatCompletionStream:
         self._idle_timeout = idle_timeout
         self._total_timeout = total_timeout
         self._timed = not (first_token_timeout is None and idle_timeout is None and total_timeout is None)
+        self._event_iterators: list[AsyncGeneratorType[Any, None]] = []  # closed by aclose()
+        self._events_iterator: AsyncGeneratorType[StreamEvent, None] | None = None
 
     # --- what the user reads -------------------------------------------------------------
 
@@ -84,6 +89,27 @@ class ChatCompletionStream:
     def text_deltas(self, choice: int = 0) -> TextDeltas:
         """An async iterator of the content strings of one choice, as they arrive."""
         return TextDeltas(self, choice)
+
+    def events(self) -> AsyncIterator[StreamEvent]:
+        """An async iterator of the stream's semantic events (``rs.StreamEvent``), as they come.
+
+        Call it before reading any chunk. The ``...Done`` events of parts still open when
+        ``data: [DONE]`` arrives come then; a stream that fails raises its ``StreamError``
+        (with the partial completion) and no ``Done`` is invented.
+        """
+        # One iterator for the stream's life, as for chunks: a second `async for` continues.
+        iterator = self._events_iterator
+        if iterator is None or iterator.ag_frame is None:
+            iterator = self._events_iterator = self._track(self._iterate_events())
+        return iterator
+
+    def tool_calls(self, choice: int = 0) -> AsyncIterator[ToolCallDone]:
+        """An async iterator of one choice's tool calls, each as soon as it is complete.
+
+        They come from ``events()`` (the other events are passed over), so tools can run while
+        the model is still streaming.
+        """
+        return self._track(self._iterate_tool_calls(choice))
 
     async def until_done(self) -> ChatCompletion:
         """Read the rest of the stream; return the whole completion."""
@@ -116,6 +142,34 @@ class ChatCompletionStream:
             if events is None:
                 return
             for event in events:
+                yield event
+
+    def _track(self, iterator: AsyncGenerator[_T, None]) -> AsyncGeneratorType[_T, None]:
+        # Left unfinished (a `break`), it is closed by aclose(), not by the garbage collector.
+        generator = cast("AsyncGeneratorType[_T, None]", iterator)
+        self._event_iterators.append(generator)
+        return generator
+
+    async def _iterate_events(self) -> AsyncGenerator[StreamEvent, None]:
+        if self._accumulator is None:
+            raise RuntimeError("this stream was opened with accumulate=False: it has no events")
+        fold = self._accumulator.enable_events()  # raises once chunks were read without it
+        fold.sink = []
+        while True:
+            more = await self._next_events()
+            events, fold.sink = fold.sink, []
+            for event in events:
+                yield event
+            if more is None:
+                break
+        if self.done:
+            fold.sink = None
+            for event in fold.finish():
+                yield event
+
+    async def _iterate_tool_calls(self, choice: int) -> AsyncGenerator[ToolCallDone, None]:
+        async for event in self.events():
+            if type(event) is ToolCallDone and event.choice == choice:
                 yield event
 
     async def _next_events(self) -> list[ChatCompletionStreamEvent] | None:
@@ -271,6 +325,9 @@ class ChatCompletionStream:
         with anyio.CancelScope(shield=True):
             if not self._iterator.ag_running:  # not when the iterator itself is closing us
                 await self._iterator.aclose()
+            for iterator in self._event_iterators:
+                if not iterator.ag_running:
+                    await iterator.aclose()
             reader = self._reader
             if reader is not None:
                 aclose = getattr(reader, "aclose", None)
