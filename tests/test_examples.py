@@ -34,7 +34,7 @@ def run_example(name: str, base_url: str, model: str, *args: str) -> subprocess.
 def test_every_example_is_tested() -> None:
     """Each script in examples/ has a test here, so none can rot unnoticed."""
     tested = {"basic_stream.py", "client_usage.py", "tool_calls.py", "replay_recording.py"}
-    tested |= {"error_handling.py", "fake_stream_in_tests.py"}
+    tested |= {"error_handling.py", "fake_stream_in_tests.py", "stream_events.py"}
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
 
@@ -64,6 +64,31 @@ def test_tool_calls(base_url: str) -> None:
         "finish_reason: tool_calls",
         "call_r9s_0: get_weather({'query': 'What is the weather in Paris?'})",
     ]
+
+
+def test_stream_events(base_url: str) -> None:
+    """stream_events.py sees each tool call start and complete, in order, then the finish."""
+    result = run_example("stream_events.py", base_url, "parallel-tool-calls")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:4] == [
+        "call 0 started: get_weather",
+        'call 0 complete: get_weather({"query":"What is the weather in Paris?"})',
+        "call 1 started: get_time",
+        'call 1 complete: get_time({"timezone":"UTC"})',
+    ]
+    assert lines[4:5] == ["finish_reason: tool_calls"]
+    assert lines[5].startswith("completion tokens: ")
+
+
+def test_stream_events_reasoning(base_url: str) -> None:
+    """stream_events.py prints the reasoning once it is done, then the content."""
+    result = run_example("stream_events.py", base_url, "reasoning")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("thought: The user said")
+    assert lines[1].startswith("said: ")
+    assert lines[2] == "finish_reason: stop"
 
 
 def test_replay_recording(base_url: str) -> None:

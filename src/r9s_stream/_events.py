@@ -41,29 +41,27 @@ __all__ = [
 ]
 
 
-class TextSoFar:
+class TextSoFar(msgspec.Struct, frozen=True, gc=False, eq=False):
     """A part's text as of one event: the part's growing buffer and its length then.
 
     Events of one part share the buffer; nothing is copied until ``text()`` is called. Two are
     equal when their texts are (events compare by what they say, not by where they keep it).
+    A Struct, not a class: made once per delta event, and msgspec builds it in C.
     """
 
-    __slots__ = ("_length", "_parse", "_parts")
-
-    def __init__(self, parts: TextParts, length: int, parse: bool) -> None:
-        self._parts = parts
-        self._length = length
-        self._parse = parse
+    parts: TextParts
+    length: int
+    parse: bool
 
     def text(self) -> str:
         """The text as of the event: one join of the new pieces (later reads start from it)."""
-        whole = self._parts.text() or ""
+        whole = self.parts.text() or ""
         # A slice of the whole string is the string itself, not a copy.
-        return whole[: self._length]
+        return whole[: self.length]
 
     def parsed(self) -> Any:
         """The partial JSON value of the text (``None`` unless parsing was asked for)."""
-        if not self._parse:
+        if not self.parse:
             return None
         from ._partial import partial_json  # jiter is loaded only by users who parse
 
@@ -72,9 +70,11 @@ class TextSoFar:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TextSoFar):
             return NotImplemented
-        return self._parse == other._parse and self.text() == other.text()
+        return self.parse == other.parse and self.text() == other.text()
 
-    __hash__ = None  # type: ignore[assignment]  # mutable-looking: compares by text
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __repr__(self) -> str:
         return repr(self.text())
