@@ -14,8 +14,9 @@ memory through ``httpx.MockTransport``:
 
 - plain: ``async for chunk in stream`` (iterate and accumulate);
 - events: ``async for event in stream.events()``, never reading a snapshot;
-- events + snapshot: the same, reading each ``ContentDelta.snapshot`` (µs per read beside it,
-  and the characters each read copies on average: a read costs one copy of its text).
+- events + snapshots: the same, reading every ``--every``-th ``ContentDelta.snapshot``; each
+  read is timed on its own: µs per read, the characters it returns, and ns per 1,000
+  characters (a read costs one copy of its text, so that last figure stays flat as N grows).
 
 Read shapes: ``burst`` (seeded 1–4 KiB reads, a replay or a fast server) and ``live`` (one
 event per read, a server flushing every token). The flat-cost check is the events row at
@@ -68,9 +69,12 @@ def transport(pieces: list[bytes]) -> httpx.MockTransport:
     return httpx.MockTransport(answer)
 
 
-async def run(mode: str, pieces: list[bytes], expected: str) -> tuple[float, int, int]:
-    """One timed run: (process seconds, snapshot reads, characters those reads returned)."""
-    reads = copied = 0
+async def run(
+    mode: str, pieces: list[bytes], expected: str, every: int = 100
+) -> tuple[float, float, int, int]:
+    """One timed run: (process seconds, seconds in snapshot reads, reads, characters they returned)."""
+    reads = copied = deltas = 0
+    reading = 0.0
     async with httpx.AsyncClient(transport=transport(pieces)) as http:
         started = time.process_time()
         async with rs.aconnect_chat_stream(http, "POST", URL, json={}) as stream:
@@ -83,37 +87,49 @@ async def run(mode: str, pieces: list[bytes], expected: str) -> tuple[float, int
             else:
                 async for event in stream.events():
                     if type(event) is rs.ContentDelta:
-                        copied += len(event.snapshot)
-                        reads += 1
+                        deltas += 1
+                        if deltas % every == 0:
+                            before = time.perf_counter()
+                            snapshot = event.snapshot
+                            reading += time.perf_counter() - before
+                            copied += len(snapshot)
+                            reads += 1
             content = stream.completion.choices[0].message.content
         elapsed = time.process_time() - started
     if content != expected:
         raise SystemExit(f"{mode}: the rebuilt content is wrong")
-    return elapsed, reads, copied
+    return elapsed, reading, reads, copied
 
 
-def measure(n: int, shape: str, repeats: int) -> dict[str, Any]:
+def measure(n: int, shape: str, repeats: int, every: int) -> dict[str, Any]:
     """Median µs per chunk of each mode, and the snapshot reads' own cost."""
     payload = make_payload("content", n)
     assert payload.content is not None
     pieces = pieces_of(payload.body, shape)
     times: dict[str, list[float]] = {mode: [] for mode in MODES}
+    read_times: list[float] = []
     reads = copied = 0
     asyncio.run(run("events", pieces, payload.content))  # warm-up: imports, first-run caches
     for _ in range(repeats):
         for mode in MODES:
-            elapsed, reads, copied = asyncio.run(run(mode, pieces, payload.content))
+            elapsed, reading, reads, copied = asyncio.run(run(mode, pieces, payload.content, every))
             times[mode].append(elapsed)
+            if mode == "snapshots":
+                read_times.append(reading)
     per_chunk = {mode: statistics.median(values) / n * 1e6 for mode, values in times.items()}
-    per_read = (per_chunk["snapshots"] - per_chunk["events"]) * n / max(reads, 1)
-    return {"n": n, "shape": shape, **per_chunk, "per_read": per_read, "chars": copied / max(reads, 1)}
+    per_read = statistics.median(read_times) / max(reads, 1) * 1e6
+    chars = copied / max(reads, 1)
+    return {"n": n, "shape": shape, **per_chunk, "per_read": per_read, "chars": chars}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", default="10000,100000", help="chunk counts, comma-separated")
     parser.add_argument("--shape", default="burst,live", help="read shapes: burst, live")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--every", type=int, default=100, help="read every N-th snapshot")
     parser.add_argument("--quick", action="store_true", help="N=200, one repeat (a smoke run)")
     parser.add_argument("--once", choices=MODES, help="run one mode, untimed (for callgrind)")
     parser.add_argument("--times", type=int, default=1, help="with --once: how many runs")
@@ -131,15 +147,17 @@ def main() -> None:
                     asyncio.run(run(args.once, pieces, payload.content))
         return
     print(f"# content stream · median of {repeats} · µs of process time per chunk")
-    print("| N | reads | plain | events | × plain | events + snapshot | µs per snapshot read | chars per read |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    print(f"# snapshots: every {args.every}th ContentDelta's snapshot read, each read timed on its own")
+    print("| N | reads | plain | events | × plain | + snapshots | µs/read | chars/read | ns per 1k chars |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for n in counts:
         for shape in shapes:
-            row = measure(n, shape, repeats)
+            row = measure(n, shape, repeats, args.every)
+            per_1k = row["per_read"] * 1e6 / row["chars"]
             print(
                 f"| {n:,} | {shape} | {row['plain']:.2f} | {row['events']:.2f} "
                 f"| {row['events'] / row['plain']:.2f}× | {row['snapshots']:.2f} "
-                f"| {row['per_read']:.2f} | {row['chars']:,.0f} |"
+                f"| {row['per_read']:.1f} | {row['chars']:,.0f} | {per_1k:.0f} |"
             )
 
 

@@ -52,3 +52,11 @@ def test_concurrency_benchmark_tiny_run_has_no_errors() -> None:
     assert "| client | wall s | events/s |" in out
     assert "| r9s |" in out
     assert "| 0 of 20 |" in out
+
+
+def test_events_benchmark_quick_prints_the_table() -> None:
+    """`events.py --quick` runs the plain, events and snapshot rows in both read shapes."""
+    out = _run("events.py", "--quick")
+    assert "| N | reads | plain | events |" in out
+    assert "| 200 | burst |" in out
+    assert "| 200 | live |" in out

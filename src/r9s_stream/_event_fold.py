@@ -112,13 +112,19 @@ class EventFold:
         out: list[StreamEvent] = []
         emit = out.append
         choices = self._choices
+        parse_content = self._parse_content
+        # The last choice seen: one-choice streams look nothing up (no index equals None).
+        index: int | None = None
+        state: _ChoiceState | None = None
+        seen: _ChoiceEvents | None = None
         for chunk in chunks:
             for choice in chunk.choices:
-                index = choice.index
-                state = accumulator.state_for(index)
-                seen = choices.get(index)
-                if seen is None:
-                    seen = choices[index] = _ChoiceEvents()
+                if choice.index != index or state is None or seen is None:
+                    index = choice.index
+                    state = accumulator.state_for(index)
+                    seen = choices.get(index)
+                    if seen is None:
+                        seen = choices[index] = _ChoiceEvents()
                 delta = choice.delta
                 if delta is not None:
                     content = delta.content
@@ -140,7 +146,7 @@ class EventFold:
                                 length = seen.content = seen.content + len(content)
                                 emit(
                                     ContentDelta(
-                                        index, content, TextSoFar(state.content, length, self._parse_content)
+                                        index, content, TextSoFar(state.content, length, parse_content)
                                     )
                                 )
                     else:
