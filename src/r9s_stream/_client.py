@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import msgspec
@@ -13,7 +13,12 @@ import msgspec
 from ._client_stream import ClientStreamConnection, StreamLimits
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._models import ChatCompletion
+from ._telemetry import Telemetry
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncClient"]
 
@@ -41,6 +46,12 @@ class AsyncClient:
     Each raises ``StreamTimeoutError``, carrying the completion received so far.
     ``max_event_size`` bounds one server-sent event (``EventTooLargeError`` past it).
 
+    With the ``otel`` extra (``opentelemetry-api``) installed, every call is an OpenTelemetry
+    GenAI span with its metrics, sent to the global providers unless ``tracer_provider`` /
+    ``meter_provider`` are given. ``capture_message_content`` records prompts and replies on
+    the span (default: the ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` variable,
+    else off); ``gen_ai_provider`` replaces the ``gen_ai.provider.name`` read from the host.
+
     ```python
     async with rs.AsyncClient() as client:
         async with client.stream(model="m", messages=[{"role": "user", "content": "hi"}]) as stream:
@@ -61,6 +72,10 @@ class AsyncClient:
         total_timeout: float | None = None,
         default_headers: Mapping[str, str] | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        capture_message_content: bool | None = None,
+        gen_ai_provider: str | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
@@ -90,6 +105,12 @@ class AsyncClient:
             headers["Authorization"] = f"Bearer {self._api_key}"
         headers.update(default_headers or {})
         self._headers = headers
+        self._telemetry = Telemetry(
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            capture_message_content=capture_message_content,
+            gen_ai_provider=gen_ai_provider,
+        )
         self._owns_http_client = http_client is None
         self._http_client = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
 
@@ -135,6 +156,8 @@ class AsyncClient:
             content=_encoder.encode(body),
             limits=self._limits,
             secret=self._api_key,
+            telemetry=self._telemetry,
+            body=body,
         )
 
     async def complete(

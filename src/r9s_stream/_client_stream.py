@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
+from typing import Any
 
 import anyio
 import httpx
@@ -22,6 +24,7 @@ from ._redact import redact, redact_error
 from ._response import check_response
 from ._retry import backoff_delay, retry_delay, should_retry_status
 from ._stream import ChatCompletionStream
+from ._telemetry import StreamCall, Telemetry, current_span
 
 __all__ = ["ClientStreamConnection", "StreamLimits", "redact"]
 
@@ -62,6 +65,8 @@ class ClientStreamConnection:
         content: bytes,
         limits: StreamLimits,
         secret: str | None,
+        telemetry: Telemetry | None = None,
+        body: Mapping[str, Any] | None = None,
     ) -> None:
         self._client = client
         self._url = url
@@ -70,13 +75,25 @@ class ClientStreamConnection:
         self._limits = limits
         self._secret = secret
         self._stream: ChatCompletionStream | None = None
+        self._telemetry = telemetry
+        self._body = body  # for the span's attributes
+        self._call: StreamCall | None = None
 
     async def __aenter__(self) -> ChatCompletionStream:
+        call = self._call = (
+            None if self._telemetry is None else self._telemetry.start(self._body, self._url, self._secret)
+        )
         try:
-            self._stream = await self._open()
-        except R9sStreamError as error:
-            redact_error(error, self._secret)
+            with current_span(call):
+                self._stream = await self._open()
+        except BaseException as error:
+            if isinstance(error, R9sStreamError):
+                redact_error(error, self._secret)
+            if call is not None:
+                call.failed(error)
             raise
+        if call is not None:
+            call.opened(self._stream)
         return self._stream
 
     async def __aexit__(
@@ -86,7 +103,7 @@ class ClientStreamConnection:
         traceback: TracebackType | None,
     ) -> None:
         if self._stream is not None:
-            await self._stream.aclose()
+            await self._stream.__aexit__(exc_type, exc, traceback)
 
     async def _open(self) -> ChatCompletionStream:
         limits = self._limits
@@ -105,7 +122,7 @@ class ClientStreamConnection:
                         message = f"{type(error).__name__} from {self._url}: {error}"
                         raise StreamTimeoutError(message) from error
                     raise
-                await self._wait(delay, retries_done, f"{type(error).__name__}: {error}")
+                await self._wait(delay, retries_done, f"{type(error).__name__}: {error}", error)
                 retries_done += 1
                 continue
             stream = ChatCompletionStream(
@@ -116,6 +133,7 @@ class ClientStreamConnection:
                 total_timeout=limits.total_timeout,
                 max_event_size=limits.max_event_size,
                 secret=self._secret,
+                telemetry=self._call,
             )
             try:
                 await check_response(response)
@@ -127,7 +145,7 @@ class ClientStreamConnection:
                     and self._may_retry(retries_done, delay, deadline)
                 ):
                     raise
-                await self._wait(delay, retries_done, str(error))
+                await self._wait(delay, retries_done, str(error), error)
                 retries_done += 1
                 continue
             except BaseException:
@@ -158,7 +176,9 @@ class ClientStreamConnection:
             return False
         return deadline is None or perf_counter() + delay < deadline
 
-    async def _wait(self, delay: float, retries_done: int, reason: str) -> None:
+    async def _wait(self, delay: float, retries_done: int, reason: str, error: BaseException) -> None:
+        if self._call is not None:
+            self._call.retrying(error, delay)
         logger.info(
             "retrying POST %s in %.2fs (retry %d of %d) after %s",
             self._url,

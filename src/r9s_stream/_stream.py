@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from time import perf_counter
 from types import AsyncGeneratorType, TracebackType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 import httpx
@@ -18,6 +18,9 @@ from ._exceptions import IncompleteStreamError, StreamError, StreamTimeoutError
 from ._models import ChatCompletion, ChatCompletionStreamEvent, Usage
 from ._redact import redact_error
 from ._stats import StreamStats
+
+if TYPE_CHECKING:
+    from ._telemetry import StreamCall
 
 __all__ = ["ChatCompletionStream", "TextDeltas"]
 
@@ -48,9 +51,12 @@ class ChatCompletionStream:
         total_timeout: float | None = None,
         started_at: float | None = None,
         secret: str | None = None,
+        telemetry: StreamCall | None = None,
     ) -> None:
         self.response = response
         self._secret = secret
+        self._telemetry = telemetry
+        self._exit_error: BaseException | None = None  # what left the `async with` block, if anything
         self.stats = StreamStats(started_at)
         self._decoder = ChunkDecoder(max_event_size=max_event_size)
         self._accumulator = ChatCompletionAccumulator() if accumulate else None
@@ -321,6 +327,8 @@ class ChatCompletionStream:
             self.stats.output_chunks = (
                 self._output_chunks if accumulator is None else accumulator.output_pieces()
             )
+        if self._telemetry is not None:
+            self._telemetry.stream_closed(self, self._accumulator, self._failure or self._exit_error)
         # Shielded: closing must finish even when we are here because of a cancellation.
         with anyio.CancelScope(shield=True):
             if not self._iterator.ag_running:  # not when the iterator itself is closing us
@@ -344,6 +352,7 @@ class ChatCompletionStream:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self._exit_error = exc
         await self.aclose()
 
     def __repr__(self) -> str:
