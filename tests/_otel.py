@@ -6,6 +6,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
+# The modules that use these helpers are skipped where the SDK (a dev dependency) is absent,
+# as in the lowest-versions pass.
+pytest.importorskip("opentelemetry.sdk", reason="the OpenTelemetry SDK (a dev dependency) is not installed")
+
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader, Metric
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider

@@ -24,11 +24,12 @@ import msgspec
 from ._exceptions import APIStatusError, R9sStreamError
 from ._redact import redact
 from ._telemetry_content import input_messages, output_messages
+from ._telemetry_instruments import Instruments, opentelemetry
 from ._telemetry_request import provider_for_host, request_attributes, server_of
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from opentelemetry.metrics import Histogram, MeterProvider
+    from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import Span, TracerProvider
 
     from ._accumulator import ChatCompletionAccumulator
@@ -43,57 +44,7 @@ CAPTURE_CONTENT_VARIABLE = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 # legacy "true" and its span / event modes: content only ever goes on the span here).
 _CAPTURE_ON = frozenset({"true", "1", "yes", "span_only", "span_and_event", "event_only"})
 
-# The conventions' advice for the histograms' buckets.
-_SECONDS_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
-_TOKEN_BUCKETS = tuple(4**i for i in range(14))  # 1, 4, 16, … 67108864
-
 _MAX_STATUS_DESCRIPTION = 300
-
-_unavailable = False  # opentelemetry-api is not installed: no more import attempts
-
-
-def _opentelemetry() -> tuple[ModuleType, ModuleType] | None:
-    """``(opentelemetry.trace, opentelemetry.metrics)``, or ``None`` without the ``otel`` extra."""
-    global _unavailable
-    if _unavailable:
-        return None
-    try:
-        from opentelemetry import metrics, trace
-    except ImportError:
-        _unavailable = True  # a failed import scans sys.path: once is enough
-        return None
-    return trace, metrics
-
-
-class _Instruments:
-    """The four GenAI client histograms of one meter."""
-
-    def __init__(self, provider: MeterProvider) -> None:
-        meter = provider.get_meter("r9s_stream", __version__)
-        self.duration: Histogram = meter.create_histogram(
-            "gen_ai.client.operation.duration",
-            unit="s",
-            description="GenAI operation duration.",
-            explicit_bucket_boundaries_advisory=_SECONDS_BUCKETS,
-        )
-        self.token_usage: Histogram = meter.create_histogram(
-            "gen_ai.client.token.usage",
-            unit="{token}",
-            description="Number of input and output tokens used.",
-            explicit_bucket_boundaries_advisory=_TOKEN_BUCKETS,
-        )
-        self.time_to_first_chunk: Histogram = meter.create_histogram(
-            "gen_ai.client.operation.time_to_first_chunk",
-            unit="s",
-            description="Time from the request to the first chunk of the response stream.",
-            explicit_bucket_boundaries_advisory=_SECONDS_BUCKETS,
-        )
-        self.time_per_output_chunk: Histogram = meter.create_histogram(
-            "gen_ai.client.operation.time_per_output_chunk",
-            unit="s",
-            description="Time between consecutive chunks after the first one (the stream's mean).",
-            explicit_bucket_boundaries_advisory=_SECONDS_BUCKETS,
-        )
 
 
 class Telemetry:
@@ -113,14 +64,14 @@ class Telemetry:
         self._gen_ai_provider = gen_ai_provider
         # get_tracer / get_meter build new objects on every call: kept per provider.
         self._tracer_for: tuple[object, Any] | None = None
-        self._instruments_for: tuple[object, _Instruments] | None = None
+        self._instruments_for: tuple[object, Instruments] | None = None
 
     def start(self, body: object, url: httpx.URL | str, secret: str | None = None) -> StreamCall | None:
         """Open the span of one call (``None`` without the ``otel`` extra).
 
         ``body`` is the request body: a mapping, or its JSON bytes.
         """
-        otel = _opentelemetry()
+        otel = opentelemetry()
         if otel is None:
             return None
         trace, metrics = otel
@@ -129,7 +80,7 @@ class Telemetry:
             self._tracer_for = (tracer_provider, tracer_provider.get_tracer("r9s_stream", __version__))
         meter_provider = self._meter_provider or metrics.get_meter_provider()
         if self._instruments_for is None or self._instruments_for[0] is not meter_provider:
-            self._instruments_for = (meter_provider, _Instruments(meter_provider))
+            self._instruments_for = (meter_provider, Instruments(meter_provider))
         body = _as_mapping(body)
         address, port = server_of(httpx.URL(url))
         model = body.get("model")
@@ -164,7 +115,7 @@ class StreamCall:
     def __init__(
         self,
         span: Span,
-        instruments: _Instruments,
+        instruments: Instruments,
         metric_attributes: dict[str, Any],
         trace: ModuleType,
         *,
