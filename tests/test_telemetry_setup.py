@@ -15,6 +15,7 @@ import textwrap
 import msgspec
 import pytest
 
+from r9s_stream import testing
 from r9s_stream._telemetry_content import input_messages
 from r9s_stream._telemetry_request import provider_for_host
 
@@ -145,3 +146,43 @@ def test_the_global_providers_are_used_once_set_and_opentelemetry_is_imported_on
 def test_without_the_extra_streams_work_as_before() -> None:
     """When ``opentelemetry`` cannot be imported, the client and ``aconnect_chat_stream`` just stream."""
     assert _run(_WITHOUT_OPENTELEMETRY).splitlines() == ["one two", "one two"]
+
+
+# --- the command's --otel-console ---------------------------------------------------------------
+
+
+def _cli(*args: str, hide_sdk: bool = False) -> subprocess.CompletedProcess[str]:
+    prelude = "import sys; sys.modules['opentelemetry.sdk'] = None; " if hide_sdk else "import sys; "
+    code = prelude + f"from r9s_stream._cli import main; sys.exit(main({list(args)!r}))"
+    env = {"PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+
+
+def test_otel_console_prints_the_span_to_stderr_after_the_reply() -> None:
+    """``chat --otel-console``: the reply alone on stdout; the span, as JSON, after the stats line."""
+    pytest.importorskip(
+        "opentelemetry.sdk", reason="the OpenTelemetry SDK (a dev dependency) is not installed"
+    )
+    with testing.run_server() as url:
+        done = _cli("chat", "four little words here", "--base-url", url, "--model", "echo", "--otel-console")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "four little words here\n"
+    stats, _, spans = done.stderr.partition("\n")
+    assert "tokens" in stats
+    span = json.loads(spans)
+    assert span["name"] == "chat echo"
+    assert span["kind"] == "SpanKind.CLIENT"
+    assert span["attributes"]["gen_ai.usage.output_tokens"] == 4
+    assert span["resource"]["attributes"]["service.name"] == "r9s-stream"
+
+
+def test_otel_console_without_the_sdk_is_one_clear_error_line() -> None:
+    """Without the SDK the flag says what to install, on one line, exit status 1, before any request."""
+    done = _cli("chat", "hi", "--base-url", "http://127.0.0.1:9/v1", "--otel-console", hide_sdk=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "r9s-stream: error: --otel-console needs the OpenTelemetry SDK: "
+        "pip install 'r9s-stream[otel]' opentelemetry-sdk"
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -72,11 +73,19 @@ def _has_tool_delta(event: Any) -> bool:
 
 
 async def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    spans = _ConsoleSpans(args.otel_console, err)
+    try:
+        return await _chat_with(args, out, err, spans.options)
+    finally:
+        spans.print()  # after the reply and its stats line, whatever happened
+
+
+async def _chat_with(args: argparse.Namespace, out: TextIO, err: TextIO, options: dict[str, Any]) -> int:
     messages = [{"role": "system", "content": args.system}] if args.system else []
     messages.append({"role": "user", "content": args.prompt})
     color = use_color(out) and not args.json
     async with AsyncClient(
-        api_key=args.api_key, base_url=args.base_url, max_retries=args.max_retries
+        api_key=args.api_key, base_url=args.base_url, max_retries=args.max_retries, **options
     ) as client:
         stream: ChatCompletionStream | None = None
         try:
@@ -137,7 +146,8 @@ async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(
             f"Embedded OpenAI-compatible server on {base_url} (loopback only: no key, no network)\n", file=out
         )
-        async with AsyncClient(api_key="local-demo-key", base_url=base_url) as client:
+        spans = _ConsoleSpans(args.otel_console, err)
+        async with AsyncClient(api_key="local-demo-key", base_url=base_url, **spans.options) as client:
             for model, prompt in DEMO_CHATS:
                 print(f"$ {PROG} chat --model {model} {prompt!r}", file=out)
                 async with client.stream(
@@ -145,6 +155,7 @@ async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 ) as stream:
                     await _show_stream(stream, out, as_json=False, color=color)
                 print(stats_line(stream.usage, stream.stats, color=color) + "\n", file=out)
+                spans.print()
     print("Stopped the server. Next: r9s-stream serve, then point any OpenAI client at it.", file=out)
     return 0
 
@@ -156,6 +167,35 @@ DEMO_CHATS = (
     ),
     ("tool-call", "What is the weather in Paris?"),
 )
+
+
+class _ConsoleSpans:
+    """``--otel-console``: each request's span, kept until the reply is printed, then on stderr."""
+
+    def __init__(self, enabled: bool, err: TextIO) -> None:
+        self._err = err
+        self._spans = io.StringIO()
+        self.options: dict[str, Any] = {}
+        if not enabled:
+            return
+        try:
+            from opentelemetry.sdk.resources import Resource
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+        except ImportError:
+            raise _Failure(
+                "--otel-console needs the OpenTelemetry SDK: pip install 'r9s-stream[otel]' opentelemetry-sdk"
+            ) from None
+        provider = TracerProvider(resource=Resource.create({"service.name": PROG}))
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=self._spans)))
+        self.options = {"tracer_provider": provider}
+
+    def print(self) -> None:
+        """Print the spans ended since the last call."""
+        if self._spans.tell():
+            print(self._spans.getvalue(), end="", file=self._err)
+            self._spans.seek(0)
+            self._spans.truncate()
 
 
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
@@ -196,6 +236,9 @@ def _seconds(text: str) -> float:
     return value
 
 
+_OTEL_CONSOLE_HELP = "print each request's OpenTelemetry span to stderr (needs opentelemetry-sdk)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Stream OpenAI-compatible chat completions.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -216,6 +259,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--max-retries", type=_count(0), default=2, help="retries before the first byte (default 2)"
     )
+    chat.add_argument("--otel-console", action="store_true", help=_OTEL_CONSOLE_HELP)
 
     replay = commands.add_parser("replay", help="decode a recorded .sse stream offline")
     replay.add_argument("file", help="the recorded response body (raw SSE bytes)")
@@ -231,6 +275,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="stream from the embedded server: no key, no network")
     demo.add_argument("--token-delay", type=_seconds, default=0.015, help="seconds per chunk (default 0.015)")
+    demo.add_argument("--otel-console", action="store_true", help=_OTEL_CONSOLE_HELP)
     return parser
 
 
