@@ -65,6 +65,8 @@ class Telemetry:
         # get_tracer / get_meter build new objects on every call: kept per provider.
         self._tracer_for: tuple[object, Any] | None = None
         self._instruments_for: tuple[object, Instruments] | None = None
+        # URL → server.address, server.port, gen_ai.provider.name: a client calls one URL.
+        self._servers: dict[str, tuple[str, int, str]] = {}
 
     def start(self, body: object, url: httpx.URL | str, secret: str | None = None) -> StreamCall | None:
         """Open the span of one call (``None`` without the ``otel`` extra).
@@ -82,11 +84,11 @@ class Telemetry:
         if self._instruments_for is None or self._instruments_for[0] is not meter_provider:
             self._instruments_for = (meter_provider, Instruments(meter_provider))
         body = _as_mapping(body)
-        address, port = server_of(httpx.URL(url))
+        address, port, provider = self._server(url)
         model = body.get("model")
         base: dict[str, Any] = {
             "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": self._gen_ai_provider or provider_for_host(address),
+            "gen_ai.provider.name": provider,
         }
         if isinstance(model, str) and model:
             base["gen_ai.request.model"] = model
@@ -102,6 +104,16 @@ class Telemetry:
         if capture and span.is_recording():
             span.set_attribute("gen_ai.input.messages", redact(input_messages(body.get("messages")), secret))
         return StreamCall(span, self._instruments_for[1], base, trace, capture=capture, secret=secret)
+
+    def _server(self, url: httpx.URL | str) -> tuple[str, int, str]:
+        key = str(url)
+        server = self._servers.get(key)
+        if server is None:
+            if len(self._servers) > 64:  # aconnect_chat_stream's default may see many URLs
+                self._servers.clear()
+            address, port = server_of(httpx.URL(url))
+            server = self._servers[key] = (address, port, self._gen_ai_provider or provider_for_host(address))
+        return server
 
     def _capture_content(self) -> bool:
         if self._capture is not None:
