@@ -71,18 +71,21 @@ import json, sys
 import anyio, httpx
 import r9s_stream as rs
 from r9s_stream import testing
-assert "opentelemetry" not in sys.modules, "imported with r9s_stream"
-from opentelemetry import metrics, trace
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 async def main():
+    assert "opentelemetry" not in sys.modules, "imported with r9s_stream"
     client = rs.AsyncClient("k", "http://mock/v1", http_client=httpx.AsyncClient(
         transport=testing.ChatScenario(text="one two").transport()))
-    await client.complete(model="before", messages=[])  # no provider yet: nothing, no error
+    await client.complete(model="before", messages=[])  # nothing set up: nothing recorded
+    assert "opentelemetry" not in sys.modules, "imported with nothing set up"
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    await client.complete(model="imported", messages=[])  # imported, no provider: no error
     exporter, reader = InMemorySpanExporter(), InMemoryMetricReader()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -128,7 +131,7 @@ def _run(script: str) -> str:
 
 
 def test_the_global_providers_are_used_once_set_and_opentelemetry_is_imported_only_when_used() -> None:
-    """No import at ``import r9s_stream``; nothing before a global SDK is set, a span and metrics after."""
+    """Not imported until the process uses OpenTelemetry; nothing before a global SDK is set, all after."""
     pytest.importorskip(
         "opentelemetry.sdk", reason="the OpenTelemetry SDK (a dev dependency) is not installed"
     )

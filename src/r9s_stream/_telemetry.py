@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from time import perf_counter
@@ -73,6 +74,8 @@ class Telemetry:
 
         ``body`` is the request body: a mapping, or its JSON bytes.
         """
+        if self._tracer_provider is None and self._meter_provider is None and not _in_use():
+            return None  # nobody imported opentelemetry, so nobody set a global provider either
         otel = opentelemetry()
         if otel is None:
             return None
@@ -287,6 +290,15 @@ def error_type(error: BaseException) -> str:
     if isinstance(error, R9sStreamError) or cls.__module__ == "builtins":
         return cls.__qualname__
     return f"{cls.__module__.partition('.')[0]}.{cls.__qualname__}"
+
+
+def _in_use() -> bool:
+    """Whether the process has imported OpenTelemetry's API (setting a global provider does).
+
+    Until then every global provider is the API's no-op default: r9s_stream does not import
+    the package (tens of milliseconds) only to find that out.
+    """
+    return "opentelemetry.trace" in sys.modules or "opentelemetry.metrics" in sys.modules
 
 
 def _as_mapping(body: object) -> Mapping[str, Any]:
