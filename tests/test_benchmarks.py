@@ -60,3 +60,10 @@ def test_events_benchmark_quick_prints_the_table() -> None:
     assert "| N | reads | plain | events |" in out
     assert "| 200 | burst |" in out
     assert "| 200 | live |" in out
+
+
+def test_parse_benchmark_quick_prints_both_rows() -> None:
+    """`parse.py --quick` streams one JSON answer plain and parsed, in both read shapes."""
+    out = _run("parse.py", "--quick")
+    assert "| N chunks | reads | plain µs/chunk | parsed µs/chunk | parse × plain |" in out
+    assert out.count("| 208 |") == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -68,24 +67,6 @@ class Answer(msgspec.Struct):
 
     city: str
     temperature: float
-
-
-class StubOutput:
-    """An OutputParser as `_parse.OutputSpec` is: a response format and Struct tools."""
-
-    def __init__(self, response_format: type[Any] | None, tools: Mapping[str, type[Any]]) -> None:
-        self.response_format = response_format
-        self.tools = tools
-
-    def parse_content(self, content: str) -> Any:
-        """Decode the content into the response format."""
-        assert self.response_format is not None
-        return msgspec.json.decode(content, type=self.response_format)
-
-    def parse_arguments(self, name: str, arguments: str) -> Any | None:
-        """Decode the arguments of a Struct tool; ``None`` for other tools."""
-        tool = self.tools.get(name)
-        return None if tool is None else msgspec.json.decode(arguments, type=tool)
 
 
 def test_content_deltas_then_done_then_choice_done_at_the_finish_reason() -> None:
@@ -290,7 +271,7 @@ def test_content_logprobs_close_with_the_content_when_a_call_begins() -> None:
 
 def test_parsed_is_partial_json_on_deltas_and_the_struct_on_done() -> None:
     """With output types: delta ``parsed`` is the JSON so far, Done ``parsed`` the decoded Struct."""
-    fold_output = StubOutput(Answer, {"GetWeather": GetWeather})
+    fold_output = rs.OutputSpec(Answer, {"GetWeather": GetWeather})
     acc = rs.ChatCompletionAccumulator()
     acc.enable_events(fold_output)
     events: list[Any] = []

@@ -10,7 +10,6 @@ sends one for the role chunk's ``content: ""`` and each call's first ``arguments
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,36 +68,21 @@ class PydanticLocation(pydantic.BaseModel):
     units: Literal["c", "f"]
 
 
-class Output:
-    """The output types a recording was made with (what OutputSpec holds)."""
-
-    def __init__(self, response_format: type[Any] | None, tools: Mapping[str, type[Any]]) -> None:
-        self.response_format = response_format
-        self.tools = tools
-
-    def parse_content(self, content: str) -> Any:
-        """Decode the content into the response format."""
-        return msgspec.json.decode(content, type=self.response_format)
-
-    def parse_arguments(self, name: str, arguments: str) -> Any | None:
-        """Decode a Struct tool's arguments."""
-        tool = self.tools.get(name)
-        return None if tool is None else msgspec.json.decode(arguments, type=tool)
-
-
 # recording → (response format, strict Struct tools), as openai-python's tests asked for them
-OUTPUTS: dict[str, Output] = {
-    "openai-python_json-content_response-format.sse": Output(Location, {}),
-    "openai-python_n3-multiple-choices-interleaved.sse": Output(Location, {}),
-    "openai-python_tool-call-single.sse": Output(None, {"GetWeatherArgs": GetWeatherArgs}),
-    "openai-python_parallel-tool-calls.sse": Output(
+OUTPUTS: dict[str, rs.OutputSpec[Any]] = {
+    "openai-python_json-content_response-format.sse": rs.OutputSpec(Location, {}),
+    "openai-python_n3-multiple-choices-interleaved.sse": rs.OutputSpec(Location, {}),
+    "openai-python_tool-call-single.sse": rs.OutputSpec(None, {"GetWeatherArgs": GetWeatherArgs}),
+    "openai-python_parallel-tool-calls.sse": rs.OutputSpec(
         None, {"GetWeatherArgs": GetWeatherArgs, "get_stock_price": GetStockPrice}
     ),
-    "openai-python_tool-call-strict.sse": Output(None, {"get_weather": GetWeather}),
+    "openai-python_tool-call-strict.sse": rs.OutputSpec(None, {"get_weather": GetWeather}),
 }
 
 
-def expected_events(body: bytes, output: Output | None = None) -> tuple[list[rs.StreamEvent], bool]:
+def expected_events(
+    body: bytes, output: rs.OutputSpec[Any] | None = None
+) -> tuple[list[rs.StreamEvent], bool]:
     """The pure fold over the whole body at once: its events, and whether [DONE] came."""
     decoder = ChunkDecoder()
     chunks = decoder.feed(body)
@@ -218,7 +202,7 @@ def _comparable(event: Any) -> tuple[Any, ...] | None:
     return None  # chunk (openai-python); start, choice.done, usage, reasoning (r9s)
 
 
-async def openai_events(body: bytes, output: Output | None) -> list[Any]:
+async def openai_events(body: bytes, output: rs.OutputSpec[Any] | None) -> list[Any]:
     """What openai-python's ``chat.completions.stream()`` helper emits for the recording."""
     kwargs: dict[str, Any] = {}
     if output is not None and output.response_format is not None:

@@ -34,7 +34,7 @@ def run_example(name: str, base_url: str, model: str, *args: str) -> subprocess.
 def test_every_example_is_tested() -> None:
     """Each script in examples/ has a test here, so none can rot unnoticed."""
     tested = {"basic_stream.py", "client_usage.py", "tool_calls.py", "replay_recording.py"}
-    tested |= {"error_handling.py", "fake_stream_in_tests.py", "stream_events.py"}
+    tested |= {"error_handling.py", "fake_stream_in_tests.py", "stream_events.py", "structured_output.py"}
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
 
@@ -89,6 +89,18 @@ def test_stream_events_reasoning(base_url: str) -> None:
     assert lines[0].startswith("thought: The user said")
     assert lines[1].startswith("said: ")
     assert lines[2] == "finish_reason: stop"
+
+
+def test_structured_output(base_url: str) -> None:
+    """structured_output.py gets a parsed Location, a parsed GetWeather call, and the length error."""
+    result = run_example("structured_output.py", base_url, "structured-output")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        '{"city":"Paris","temperature":21.5,"units":"c"}',
+        "parsed: Location(city='Paris', temperature=21.5, units='c')",
+        "tool call: GetWeather -> GetWeather(city='Paris', country='Paris')",
+        'cut off: \'{"city":"Paris",\'',
+    ]
 
 
 def test_replay_recording(base_url: str) -> None:

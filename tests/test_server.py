@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -109,6 +110,7 @@ def test_non_streaming_returns_a_chat_completion(base_url: str) -> None:
     assert answer["object"] == "chat.completion"
     assert [c["message"]["content"] for c in answer["choices"]] == [PROMPT, PROMPT]
     assert answer["usage"]["completion_tokens"] == 8
+    assert "parsed" not in answer["choices"][0]["message"]  # ours, not the wire's
 
 
 def test_models_lists_every_scenario(base_url: str) -> None:
@@ -330,3 +332,10 @@ def test_client_leaving_mid_stream_is_noticed_quietly(caplog: pytest.LogCaptureF
         # A stream still running after its client left would be busy writing; let it notice.
         time.sleep(0.2)
     assert not [r for r in caplog.records if "socket.send() raised exception" in r.getMessage()]
+
+
+def test_server_does_not_import_the_testing_kit() -> None:
+    """The dependency runs one way: testing starts the server, the server never needs testing."""
+    code = "import sys, r9s_stream._server; print('r9s_stream.testing' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

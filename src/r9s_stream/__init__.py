@@ -22,8 +22,11 @@ from ._events import (
 )
 from ._exceptions import (
     APIStatusError,
+    ContentFilterFinishReasonError,
     EventTooLargeError,
     IncompleteStreamError,
+    LengthFinishReasonError,
+    OutputValidationError,
     R9sStreamError,
     StreamAPIError,
     StreamDecodeError,
@@ -49,6 +52,8 @@ from ._models import (
     TopLogprob,
     Usage,
 )
+from ._parse import OutputSpec
+from ._schema import response_format, tool
 from ._stats import StreamStats
 from ._stream import ChatCompletionStream, TextDeltas
 from ._version import __version__
@@ -72,12 +77,16 @@ __all__ = [
     "CompletionTokensDetails",
     "ContentDelta",
     "ContentDone",
+    "ContentFilterFinishReasonError",
     "EventTooLargeError",
     "FunctionCall",
     "FunctionDelta",
     "IncompleteStreamError",
+    "LengthFinishReasonError",
     "LogprobsDelta",
     "LogprobsDone",
+    "OutputSpec",
+    "OutputValidationError",
     "PromptTokensDetails",
     "R9sStreamError",
     "ReasoningDelta",
@@ -103,4 +112,6 @@ __all__ = [
     "UsageReceived",
     "__version__",
     "aconnect_chat_stream",
+    "response_format",
+    "tool",
 ]

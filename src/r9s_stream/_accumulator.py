@@ -3,12 +3,15 @@
 Text arrives in many small pieces; they are kept in lists and joined only when a snapshot
 is asked for, so rebuilding a message costs O(total length). Nothing else of a chunk is
 kept, so memory grows with the message, not with the number of chunks.
+
+Given an ``OutputSpec``, each choice is parsed once, in the batch where it finishes (see
+``_parse.py``); without one nothing of that is run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, overload
 
 from ._models import (
     ChatCompletion,
@@ -19,15 +22,17 @@ from ._models import (
     ChoiceLogprobs,
     FunctionCall,
     FunctionDelta,
+    ResponseFormatT,
     TokenLogprob,
     ToolCall,
     ToolCallDelta,
     Usage,
 )
+from ._parse import ChoiceParse, OutputSpec, parse_finished
 from ._textparts import TextParts
 
 if TYPE_CHECKING:
-    from ._event_fold import EventFold, OutputParser
+    from ._event_fold import EventFold
     from ._events import StreamEvent
 
 __all__ = ["ChatCompletionAccumulator"]
@@ -95,6 +100,7 @@ class _ChoiceState:
         "last_arguments",
         "last_tool_index",
         "logprobs",
+        "parse",
         "reasoning",
         "refusal",
         "role",
@@ -117,6 +123,7 @@ class _ChoiceState:
         self.function_call: _FunctionState | None = None
         self.finish_reason: str | None = None
         self.logprobs: ChoiceLogprobs | None = None
+        self.parse: ChoiceParse | None = None  # set once parsed (only with an OutputSpec)
 
     def add_rare(self, delta: ChatCompletionStreamDelta) -> None:
         """Everything but content: role, refusal, reasoning, tool and function calls."""
@@ -216,14 +223,14 @@ class _ChoiceState:
         mine.content = _extended(mine.content, logprobs.content)
         mine.refusal = _extended(mine.refusal, logprobs.refusal)
 
-    def build(self) -> ChatCompletionChoice:
+    def build(self, output: OutputSpec[Any] | None = None) -> ChatCompletionChoice[Any]:
         logprobs = self.logprobs
         if logprobs is not None:
             logprobs = ChoiceLogprobs(
                 content=None if logprobs.content is None else list(logprobs.content),
                 refusal=None if logprobs.refusal is None else list(logprobs.refusal),
             )
-        message = ChatCompletionMessage(
+        message: ChatCompletionMessage[Any] = ChatCompletionMessage(
             role=self.role or "assistant",
             content=self.content.text(),
             refusal=self.refusal.text(),
@@ -231,6 +238,8 @@ class _ChoiceState:
             tool_calls=[call.build() for call in self.tool_calls] or None,
             function_call=None if self.function_call is None else self.function_call.build(),
         )
+        if output is not None:
+            (self.parse or ChoiceParse.attempt(output, message)).apply(message)
         return ChatCompletionChoice(
             index=self.index, message=message, finish_reason=self.finish_reason, logprobs=logprobs
         )
@@ -248,16 +257,32 @@ def _extended(mine: list[TokenLogprob] | None, more: list[TokenLogprob] | None) 
 _PLACEHOLDER = _ChoiceState(-1)  # never written to: see add_many
 
 
-class ChatCompletionAccumulator:
+class ChatCompletionAccumulator(Generic[ResponseFormatT]):
     """Folds ``ChatCompletionStreamEvent`` chunks into a ``ChatCompletion``.
 
     ``completion`` is a fresh snapshot at any time; ``usage`` is the last usage sent (never
     summed: servers send running or final totals, not increments). With ``events=True``,
     ``add`` / ``add_many`` return the semantic events (``rs.StreamEvent``) the chunks
     produced, and ``finish()`` the ones ``data: [DONE]`` completes.
+
+    With ``output`` (an ``OutputSpec``), each choice is parsed in the ``add`` that brings its
+    finish reason: ``message.parsed`` and each tool call's ``function.parsed`` are set, and
+    ``LengthFinishReasonError``, ``ContentFilterFinishReasonError`` or
+    ``OutputValidationError`` is raised after the whole batch is folded in (its events
+    included), carrying the completion. A choice that never gets a finish reason is parsed
+    when ``completion`` is read, quietly (``parsed`` stays ``None`` if it does not decode).
     """
 
-    def __init__(self, *, events: bool = False) -> None:
+    @overload
+    def __init__(
+        self: ChatCompletionAccumulator[None], output: None = None, *, events: bool = False
+    ) -> None: ...
+
+    @overload
+    def __init__(self, output: OutputSpec[ResponseFormatT] | None, *, events: bool = False) -> None: ...
+
+    def __init__(self, output: OutputSpec[ResponseFormatT] | None = None, *, events: bool = False) -> None:
+        self._output = output
         self._choices: dict[int, _ChoiceState] = {}
         self._usage: Usage | None = None
         self._id = ""
@@ -276,17 +301,18 @@ class ChatCompletionAccumulator:
         """The last non-null usage seen, or ``None``."""
         return self._usage
 
-    def enable_events(self, output: OutputParser | None = None) -> EventFold:
+    def enable_events(self, output: OutputSpec[Any] | None = None) -> EventFold:
         """Name the semantic events of every chunk from now on (before the first chunk only).
 
-        ``output`` parses content and tool arguments for the ``parsed`` of the events.
+        ``output`` (by default the accumulator's own) parses content and tool arguments for
+        the ``parsed`` of the events.
         """
         if self._fold is None:
             if self.chunks:
                 raise RuntimeError("events must be asked for before the first chunk is added")
             from ._event_fold import EventFold  # loaded only by those who ask for events
 
-            self._fold = EventFold(self, output)
+            self._fold = EventFold(self, output if output is not None else self._output)
         return self._fold
 
     def add(self, event: ChatCompletionStreamEvent) -> Sequence[StreamEvent]:
@@ -300,7 +326,10 @@ class ChatCompletionAccumulator:
     def add_many(self, events: Sequence[ChatCompletionStreamEvent]) -> Sequence[StreamEvent]:
         """Fold chunks in, in order: the stream's hot path, so every line here counts."""
         if self._fold is not None:
-            return self._fold.add_many(events)
+            produced = self._fold.add_many(events)
+            if self._output is not None:
+                self._parse_finished(self._output)  # raises after the batch: its events are in a sink
+            return produced
         if self._missing_metadata:
             self._take_metadata_from(events)
         # Each taken from the first chunk that has it (it may come late, or never): a local
@@ -350,6 +379,8 @@ class ChatCompletionAccumulator:
         for folding in choices.values():  # once a batch, not once a chunk
             folding.fold()
         self.chunks += len(events)
+        if self._output is not None:
+            self._parse_finished(self._output)
         return _NO_EVENTS
 
     def take_headers(self, events: Sequence[ChatCompletionStreamEvent]) -> None:
@@ -377,16 +408,35 @@ class ChatCompletionAccumulator:
         for folding in self._choices.values():
             folding.fold()
 
+    def _parse_finished(self, output: OutputSpec[ResponseFormatT]) -> None:
+        """Parse each choice that finished in this batch; raise the first failure, with the completion."""
+        failure = None
+        for state in self._choices.values():
+            if state.finish_reason is None:
+                continue
+            parse = state.parse  # the events fold may have parsed it already, for its Done events
+            if parse is None:
+                parse = state.parse = parse_finished(
+                    output, state.index, state.finish_reason, state.build().message
+                )
+            if parse.error is not None and not parse.raised:
+                parse.raised = True
+                failure = failure or parse.error
+        if failure is not None:
+            failure.completion = self.completion
+            raise failure
+
     @property
-    def completion(self) -> ChatCompletion:
+    def completion(self) -> ChatCompletion[ResponseFormatT]:
         """The completion rebuilt from every chunk added so far."""
+        output = self._output
         return ChatCompletion(
             id=self._id,
             created=self._created,
             model=self._model,
             system_fingerprint=self._system_fingerprint,
             service_tier=self._service_tier,
-            choices=[self._choices[i].build() for i in sorted(self._choices)],
+            choices=[self._choices[i].build(output) for i in sorted(self._choices)],
             usage=self._usage,
         )
 

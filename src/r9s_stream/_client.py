@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import httpx
 import msgspec
 
 from ._client_stream import ClientStreamConnection, StreamLimits
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
-from ._models import ChatCompletion
+from ._models import ChatCompletion, ResponseFormatT
+from ._parse import request_fields
 from ._telemetry import Telemetry
 from ._version import __version__
 
@@ -129,24 +130,60 @@ class AsyncClient:
         """True once the underlying httpx client is closed (by us, or by its owner)."""
         return self._http_client.is_closed
 
+    @overload
     def stream(
         self,
         *,
         model: str,
         messages: Iterable[Mapping[str, Any]],
+        response_format: type[ResponseFormatT],
+        tools: Iterable[type[Any] | Mapping[str, Any]] | None = None,
         stream_options: Mapping[str, Any] | None = _INCLUDE_USAGE,
         **fields: Any,
-    ) -> ClientStreamConnection:
+    ) -> ClientStreamConnection[ResponseFormatT]: ...
+
+    @overload
+    def stream(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Mapping[str, Any]],
+        response_format: Mapping[str, Any] | None = None,
+        tools: Iterable[type[Any] | Mapping[str, Any]] | None = None,
+        stream_options: Mapping[str, Any] | None = _INCLUDE_USAGE,
+        **fields: Any,
+    ) -> ClientStreamConnection[None]: ...
+
+    def stream(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Mapping[str, Any]],
+        response_format: type[Any] | Mapping[str, Any] | None = None,
+        tools: Iterable[type[Any] | Mapping[str, Any]] | None = None,
+        stream_options: Mapping[str, Any] | None = _INCLUDE_USAGE,
+        **fields: Any,
+    ) -> ClientStreamConnection[Any]:
         """Start a streamed chat completion: ``async with client.stream(...) as stream``.
 
-        Every other OpenAI request field (``temperature``, ``tools``, ``max_tokens``, …)
-        passes through to the body unchanged. ``stream_options`` asks for the usage chunk by
-        default; ``stream_options=None`` leaves it out for servers that reject it. Raises
+        ``response_format`` and each of ``tools`` may be a msgspec Struct type (sent as a
+        strict schema, and the answer parsed into it: ``message.parsed``,
+        ``function.parsed``) or a plain dict (sent unchanged, not parsed). Every other OpenAI
+        request field (``temperature``, ``tool_choice``, ``max_tokens``, …) passes through to
+        the body unchanged. ``stream_options`` asks for the usage chunk by default;
+        ``stream_options=None`` leaves it out for servers that reject it. Raises
         ``APIStatusError`` for a non-2xx answer once retries are spent.
         """
         if "stream" in fields:
             raise TypeError("client.stream() always streams; do not pass stream=")
-        body: dict[str, Any] = {"model": model, "messages": list(messages), **fields, "stream": True}
+        body: dict[str, Any] = {"model": model, "messages": list(messages)}
+        format_field, tool_fields, output = request_fields(response_format, tools)
+        if format_field is not None:
+            body["response_format"] = format_field
+        if tool_fields is not None:
+            body["tools"] = tool_fields
+        body.update(fields)
+        body["stream"] = True
         if stream_options is not None:
             body["stream_options"] = dict(stream_options)
         return ClientStreamConnection(
@@ -158,20 +195,57 @@ class AsyncClient:
             secret=self._api_key,
             telemetry=self._telemetry,
             body=body,
+            output=output,
         )
+
+    @overload
+    async def complete(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Mapping[str, Any]],
+        response_format: type[ResponseFormatT],
+        tools: Iterable[type[Any] | Mapping[str, Any]] | None = None,
+        stream_options: Mapping[str, Any] | None = _INCLUDE_USAGE,
+        **fields: Any,
+    ) -> ChatCompletion[ResponseFormatT]: ...
+
+    @overload
+    async def complete(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Mapping[str, Any]],
+        response_format: Mapping[str, Any] | None = None,
+        tools: Iterable[type[Any] | Mapping[str, Any]] | None = None,
+        stream_options: Mapping[str, Any] | None = _INCLUDE_USAGE,
+        **fields: Any,
+    ) -> ChatCompletion[None]: ...
 
     async def complete(
         self,
         *,
         model: str,
         messages: Iterable[Mapping[str, Any]],
+        response_format: type[Any] | Mapping[str, Any] | None = None,
+        tools: Iterable[type[Any] | Mapping[str, Any]] | None = None,
         stream_options: Mapping[str, Any] | None = _INCLUDE_USAGE,
         **fields: Any,
-    ) -> ChatCompletion:
-        """Stream a chat completion to its end and return it, rebuilt, usage included."""
-        async with self.stream(
-            model=model, messages=messages, stream_options=stream_options, **fields
-        ) as stream:
+    ) -> ChatCompletion[Any]:
+        """Stream a chat completion to its end and return it, rebuilt, usage included.
+
+        Takes what ``stream()`` takes; ``response_format=Location`` makes it a
+        ``ChatCompletion[Location]`` with ``choices[i].message.parsed`` set.
+        """
+        connection: ClientStreamConnection[Any] = self.stream(
+            model=model,
+            messages=messages,
+            response_format=response_format,
+            tools=tools,
+            stream_options=stream_options,
+            **fields,
+        )
+        async with connection as stream:
             return await stream.until_done()
 
     async def aclose(self) -> None:

@@ -13,13 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic
 
 import anyio
 import httpx
 
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._exceptions import APIStatusError, R9sStreamError, StreamTimeoutError
+from ._models import ResponseFormatT
+from ._parse import OutputSpec
 from ._redact import redact, redact_error
 from ._response import check_response
 from ._retry import backoff_delay, retry_delay, should_retry_status
@@ -47,7 +49,7 @@ class StreamLimits:
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE
 
 
-class ClientStreamConnection:
+class ClientStreamConnection(Generic[ResponseFormatT]):
     """Async context manager returned by ``AsyncClient.stream()``: yields the open stream.
 
     Retries connect errors and 408/409/429/5xx answers with backoff (or the server's
@@ -67,19 +69,21 @@ class ClientStreamConnection:
         secret: str | None,
         telemetry: Telemetry | None = None,
         body: Mapping[str, Any] | None = None,
+        output: OutputSpec[ResponseFormatT] | None = None,
     ) -> None:
+        self._output = output
         self._client = client
         self._url = url
         self._headers = headers
         self._content = content
         self._limits = limits
         self._secret = secret
-        self._stream: ChatCompletionStream | None = None
+        self._stream: ChatCompletionStream[ResponseFormatT] | None = None
         self._telemetry = telemetry
         self._body = body  # for the span's attributes
         self._call: StreamCall | None = None
 
-    async def __aenter__(self) -> ChatCompletionStream:
+    async def __aenter__(self) -> ChatCompletionStream[ResponseFormatT]:
         call = self._call = (
             None if self._telemetry is None else self._telemetry.start(self._body, self._url, self._secret)
         )
@@ -105,7 +109,7 @@ class ClientStreamConnection:
         if self._stream is not None:
             await self._stream.__aexit__(exc_type, exc, traceback)
 
-    async def _open(self) -> ChatCompletionStream:
+    async def _open(self) -> ChatCompletionStream[ResponseFormatT]:
         limits = self._limits
         started = perf_counter()
         deadline = _earliest(started, limits.first_token_timeout, limits.total_timeout)
@@ -125,8 +129,9 @@ class ClientStreamConnection:
                 await self._wait(delay, retries_done, f"{type(error).__name__}: {error}", error)
                 retries_done += 1
                 continue
-            stream = ChatCompletionStream(
+            stream: ChatCompletionStream[ResponseFormatT] = ChatCompletionStream(
                 response,
+                output=self._output,
                 started_at=started,
                 first_token_timeout=limits.first_token_timeout,
                 idle_timeout=limits.idle_timeout,

@@ -14,8 +14,8 @@ events are asked for) and watches each part of a choice open and close:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ._events import (
     ChoiceDone,
@@ -35,25 +35,12 @@ from ._events import (
     UsageReceived,
 )
 from ._models import ChatCompletionStreamEvent
+from ._parse import OutputSpec, parse_finished
 
 if TYPE_CHECKING:
     from ._accumulator import ChatCompletionAccumulator, _ChoiceState, _ToolCallState
 
-__all__ = ["EventFold", "OutputParser"]
-
-
-class OutputParser(Protocol):
-    """What the events fold needs of the output types the caller asked for (``_parse``)."""
-
-    @property
-    def response_format(self) -> type[Any] | None: ...
-
-    @property
-    def tools(self) -> Mapping[str, type[Any]]: ...
-
-    def parse_content(self, content: str) -> Any: ...
-
-    def parse_arguments(self, name: str, arguments: str) -> Any | None: ...
+__all__ = ["EventFold"]
 
 
 class _CallEvents:
@@ -97,7 +84,9 @@ class _ChoiceEvents:
 class EventFold:
     """Folds chunks into the accumulator and returns the events they produced."""
 
-    def __init__(self, accumulator: ChatCompletionAccumulator, output: OutputParser | None = None) -> None:
+    def __init__(
+        self, accumulator: ChatCompletionAccumulator[Any], output: OutputSpec[Any] | None = None
+    ) -> None:
         self._accumulator = accumulator
         self._output = output
         self._parse_content = output is not None and output.response_format is not None
@@ -243,7 +232,7 @@ class EventFold:
         if seen.content_open:
             seen.content_open = False
             content = state.content.text() or ""
-            emit(ContentDone(index, content, self._parsed_content(content)))
+            emit(ContentDone(index, content, self._parsed_content(state, content)))
         if seen.refusal_open:
             seen.refusal_open = False
             emit(RefusalDone(index, state.refusal.text() or ""))
@@ -262,19 +251,32 @@ class EventFold:
         events.done = True
         tool_call = events.tool.build()
         parsed = None
-        if self._output is not None:
-            parsed = self._output.parse_arguments(tool_call.function.name, tool_call.function.arguments)
+        output = self._output
+        if output is not None:
+            finished = self._accumulator.state_for(index).parse
+            if finished is not None and events.position < len(finished.arguments):
+                parsed = finished.arguments[events.position]  # decoded once, at the finish
+            else:  # closed before its choice finished: errors are raised at the finish
+                parsed = output.parse_arguments_quietly(tool_call.function.name, tool_call.function.arguments)
         emit(ToolCallDone(index, events.position, tool_call, parsed))
 
     def _close_choice(self, index: int, state: _ChoiceState, seen: _ChoiceEvents, emit: Any) -> None:
+        output = self._output
+        if output is not None and state.parse is None and state.finish_reason is not None:
+            # Parsed once, here, for the Done events and the message alike; the accumulator
+            # raises a failure after the batch (its finish reason is checked before decoding).
+            state.parse = parse_finished(output, index, state.finish_reason, state.build().message)
         if seen.reasoning_open:
             self._close_reasoning(index, state, seen, emit)
         self._close_text(index, state, seen, emit)
         self._close_call(index, seen, emit)
         seen.done = True
-        emit(ChoiceDone(index, state.finish_reason, state.build().message))
+        emit(ChoiceDone(index, state.finish_reason, state.build(output).message))
 
-    def _parsed_content(self, content: str) -> Any:
-        if self._output is None or self._output.response_format is None:
+    def _parsed_content(self, state: _ChoiceState, content: str) -> Any:
+        output = self._output
+        if output is None or output.response_format is None:
             return None
-        return self._output.parse_content(content)
+        if state.parse is not None:
+            return state.parse.content
+        return output.parse_content_quietly(content)  # closed early (a tool call began)

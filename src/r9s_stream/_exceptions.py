@@ -4,6 +4,9 @@
 R9sStreamError                      base of everything below
 ├── APIStatusError                  non-2xx answer: status, server message, body, request id
 ├── UnexpectedContentTypeError      a 2xx answer that is not ``text/event-stream``
+├── LengthFinishReasonError         parsing was asked for, the choice finished with ``length``
+├── ContentFilterFinishReasonError  parsing was asked for, the choice finished with ``content_filter``
+├── OutputValidationError           content or tool arguments that do not decode into the type
 └── StreamError                     the stream started, then failed; ``.completion`` keeps
     │                               the partial ChatCompletion rebuilt before the failure
     ├── StreamAPIError              the server sent an error inside the stream
@@ -16,6 +19,11 @@ R9sStreamError                      base of everything below
 httpx transport errors raised before the response starts pass through unwrapped, so that
 retry policies can decide on them. A transport error after the stream has started becomes an
 ``IncompleteStreamError`` with the httpx error as its ``__cause__``.
+
+The three parsing errors carry ``.completion`` too, but they do not subclass ``StreamError``: the
+stream itself worked (nothing was lost, sending the same request again would not help);
+what the model produced does not fit the type asked for. A handler that retries on
+``StreamError`` stays right, and one for bad output catches these three by name.
 """
 
 from __future__ import annotations
@@ -27,8 +35,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APIStatusError",
+    "ContentFilterFinishReasonError",
     "EventTooLargeError",
     "IncompleteStreamError",
+    "LengthFinishReasonError",
+    "OutputValidationError",
     "R9sStreamError",
     "StreamAPIError",
     "StreamDecodeError",
@@ -125,3 +136,62 @@ class IncompleteStreamError(StreamError):
 
 class StreamTimeoutError(IncompleteStreamError, TimeoutError):
     """No token within first_token_timeout, no byte within idle_timeout, or past total_timeout."""
+
+
+class LengthFinishReasonError(R9sStreamError):
+    """A choice finished with ``length`` while parsing was asked for: its JSON is cut off.
+
+    ``completion`` holds everything received, the cut-off text included.
+    """
+
+    def __init__(self, *, completion: ChatCompletion | None = None, choice: int = 0) -> None:
+        super().__init__(
+            f"choice {choice} stopped at the length limit (finish_reason 'length'), so its output cannot "
+            "be parsed; raise max_tokens / max_completion_tokens"
+        )
+        self.completion = completion
+        self.choice = choice
+
+
+class ContentFilterFinishReasonError(R9sStreamError):
+    """A choice finished with ``content_filter`` while parsing was asked for.
+
+    Raised before the content is decoded; ``completion`` holds everything received.
+    """
+
+    def __init__(self, *, completion: ChatCompletion | None = None, choice: int = 0) -> None:
+        super().__init__(
+            f"choice {choice} was stopped by the content filter (finish_reason 'content_filter'), "
+            "so its output cannot be parsed"
+        )
+        self.completion = completion
+        self.choice = choice
+
+
+class OutputValidationError(R9sStreamError):
+    """Content or tool-call arguments that do not decode into the requested type.
+
+    ``raw`` is the text as received, ``reason`` msgspec's message with the field's path (for
+    example ``Expected `float`, got `str` - at `$.temperature```), ``tool_name`` the tool whose
+    arguments failed (``None`` for content) and ``completion`` everything received.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        raw: str,
+        type_name: str,
+        tool_name: str | None = None,
+        completion: ChatCompletion | None = None,
+        choice: int = 0,
+    ) -> None:
+        what = "the content does" if tool_name is None else f"the arguments of tool {tool_name!r} do"
+        preview = raw if len(raw) <= 200 else raw[:200] + "…"
+        super().__init__(f"{what} not decode into {type_name}: {reason}: {preview!r}")
+        self.reason = reason
+        self.raw = raw
+        self.type_name = type_name
+        self.tool_name = tool_name
+        self.completion = completion
+        self.choice = choice

@@ -5,11 +5,26 @@ add extensions such as ``x_groq``, ``content_filter_results`` or ``obfuscation``
 defaults for absent keys. Fields are declared in wire order, which makes decoding cheaper.
 ``gc=False`` is safe because these values never form reference cycles, and it keeps the
 garbage collector away from the millions of small objects a long stream produces.
+
+The rebuilt completion is generic in the response format: ``ChatCompletion[Location]`` has
+``choices[i].message.parsed: Location | None``. A bare ``ChatCompletion`` means
+``ChatCompletion[Any]``. The streamed chunk types are not generic (nothing there is parsed).
 """
 
 from __future__ import annotations
 
+import typing
+from typing import TYPE_CHECKING, Any, Generic
+
 import msgspec
+
+if TYPE_CHECKING:
+    # PEP 696 defaults (typing only from 3.13): a bare ``ChatCompletion`` is ``ChatCompletion[Any]``.
+    from typing_extensions import TypeVar
+
+    ResponseFormatT = TypeVar("ResponseFormatT", default=Any)
+else:
+    ResponseFormatT = typing.TypeVar("ResponseFormatT")
 
 __all__ = [
     "ChatCompletion",
@@ -157,10 +172,15 @@ class ChatCompletionStreamEvent(_Wire, kw_only=True, rename={"_error": "error"})
 
 
 class FunctionCall(_Wire, kw_only=True):
-    """A complete function call: its name and its JSON arguments as a string."""
+    """A complete function call: its name, its JSON arguments as a string, and ``parsed``.
+
+    ``parsed`` is the arguments decoded into the tool's type when the tool was offered as a
+    type (``tools=[GetWeather]``), else ``None``.
+    """
 
     name: str = ""
     arguments: str = ""
+    parsed: Any = None
 
 
 class ToolCall(_Wire, kw_only=True):
@@ -171,8 +191,12 @@ class ToolCall(_Wire, kw_only=True):
     function: FunctionCall = msgspec.field(default_factory=FunctionCall)
 
 
-class ChatCompletionMessage(_Wire, kw_only=True):
-    """The message of one choice, as a non-streaming response would carry it."""
+class ChatCompletionMessage(_Wire, Generic[ResponseFormatT], kw_only=True):
+    """The message of one choice, as a non-streaming response would carry it.
+
+    ``parsed`` is the content decoded into the ``response_format`` type when one was given as
+    a type; ``None`` otherwise, and when the model refused (then ``refusal`` is set).
+    """
 
     role: str = "assistant"
     content: str | None = None
@@ -180,18 +204,19 @@ class ChatCompletionMessage(_Wire, kw_only=True):
     reasoning_content: str | None = None
     tool_calls: list[ToolCall] | None = None
     function_call: FunctionCall | None = None
+    parsed: ResponseFormatT | None = None
 
 
-class ChatCompletionChoice(_Wire, kw_only=True):
+class ChatCompletionChoice(_Wire, Generic[ResponseFormatT], kw_only=True):
     """One rebuilt choice: message, finish reason and log probabilities."""
 
     index: int = 0
-    message: ChatCompletionMessage = msgspec.field(default_factory=ChatCompletionMessage)
+    message: ChatCompletionMessage[ResponseFormatT] = msgspec.field(default_factory=ChatCompletionMessage)
     finish_reason: str | None = None
     logprobs: ChoiceLogprobs | None = None
 
 
-class ChatCompletion(_Wire, kw_only=True):
+class ChatCompletion(_Wire, Generic[ResponseFormatT], kw_only=True):
     """A whole chat completion, the same shape as a non-streaming response."""
 
     id: str = ""
@@ -200,5 +225,5 @@ class ChatCompletion(_Wire, kw_only=True):
     model: str = ""
     system_fingerprint: str | None = None
     service_tier: str | None = None
-    choices: list[ChatCompletionChoice] = msgspec.field(default_factory=list)
+    choices: list[ChatCompletionChoice[ResponseFormatT]] = msgspec.field(default_factory=list)
     usage: Usage | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from time import perf_counter
 from types import AsyncGeneratorType, TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import anyio
 import httpx
@@ -14,8 +14,16 @@ from ._accumulator import ChatCompletionAccumulator
 from ._body import body_reader
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
 from ._events import StreamEvent, ToolCallDone
-from ._exceptions import IncompleteStreamError, StreamError, StreamTimeoutError
-from ._models import ChatCompletion, ChatCompletionStreamEvent, Usage
+from ._exceptions import (
+    ContentFilterFinishReasonError,
+    IncompleteStreamError,
+    LengthFinishReasonError,
+    OutputValidationError,
+    StreamError,
+    StreamTimeoutError,
+)
+from ._models import ChatCompletion, ChatCompletionStreamEvent, ResponseFormatT, Usage
+from ._parse import OutputError, OutputSpec
 from ._redact import redact_error
 from ._stats import StreamStats
 
@@ -25,19 +33,26 @@ if TYPE_CHECKING:
 __all__ = ["ChatCompletionStream", "TextDeltas"]
 
 _T = TypeVar("_T")
+_OUTPUT_ERRORS = (LengthFinishReasonError, ContentFilterFinishReasonError, OutputValidationError)
 
 # How long and how much to read after [DONE] before closing (see _drain).
 _DRAIN_TIMEOUT = 0.25
 _DRAIN_MAX_BYTES = 65536
 
 
-class ChatCompletionStream:
+class ChatCompletionStream(Generic[ResponseFormatT]):
     """Typed chunks of one streamed chat completion, rebuilt into a message as they come.
 
     Use it as ``async with … as stream: async for event in stream``: leaving the block (at
     the end, on ``break``, on an error or on cancellation) closes the response. Every error
     raised after the stream started is a ``StreamError`` whose ``completion`` holds what had
     arrived.
+
+    With an ``output`` spec (``client.stream(response_format=Location)`` makes one), the
+    completion's ``parsed`` values are set as each choice finishes; a choice that cannot be
+    parsed raises ``LengthFinishReasonError``, ``ContentFilterFinishReasonError`` or
+    ``OutputValidationError`` (each with ``completion``) once the chunks of that read have
+    been handed out.
     """
 
     def __init__(
@@ -52,6 +67,7 @@ class ChatCompletionStream:
         started_at: float | None = None,
         secret: str | None = None,
         telemetry: StreamCall | None = None,
+        output: OutputSpec[ResponseFormatT] | None = None,
     ) -> None:
         self.response = response
         self._secret = secret
@@ -59,12 +75,17 @@ class ChatCompletionStream:
         self._exit_error: BaseException | None = None  # what left the `async with` block, if anything
         self.stats = StreamStats(started_at)
         self._decoder = ChunkDecoder(max_event_size=max_event_size)
-        self._accumulator = ChatCompletionAccumulator() if accumulate else None
+        if output is not None and not accumulate:
+            raise ValueError("parsing the output needs the completion: do not pass accumulate=False")
+        self._output = output
+        self._accumulator: ChatCompletionAccumulator[ResponseFormatT] | None = (
+            ChatCompletionAccumulator(output) if accumulate else None
+        )
         self._usage: Usage | None = None
         self._output_chunks = 0  # counted here only without an accumulator (it counts its own)
         self._iterator = self._new_iterator()
         self._reader: AsyncIterator[bytes] | None = None
-        self._failure: StreamError | None = None
+        self._failure: StreamError | OutputError | None = None
         self._closed = False
         self._first_token_timeout = first_token_timeout
         self._idle_timeout = idle_timeout
@@ -76,7 +97,12 @@ class ChatCompletionStream:
     # --- what the user reads -------------------------------------------------------------
 
     @property
-    def completion(self) -> ChatCompletion:
+    def output(self) -> OutputSpec[ResponseFormatT] | None:
+        """What this stream parses (``None``: nothing), from ``response_format=`` and ``tools=``."""
+        return self._output
+
+    @property
+    def completion(self) -> ChatCompletion[ResponseFormatT]:
         """The ``ChatCompletion`` rebuilt from every chunk received so far."""
         if self._accumulator is None:
             raise RuntimeError("this stream was opened with accumulate=False")
@@ -117,7 +143,7 @@ class ChatCompletionStream:
         """
         return self._track(self._iterate_tool_calls(choice))
 
-    async def until_done(self) -> ChatCompletion:
+    async def until_done(self) -> ChatCompletion[ResponseFormatT]:
         """Read the rest of the stream; return the whole completion."""
         async for _ in self:
             pass
@@ -209,7 +235,15 @@ class ChatCompletionStream:
             stats.first_chunk_at = perf_counter()
         accumulator = self._accumulator
         if accumulator is not None:
-            accumulator.add_many(events)
+            if self._output is None:
+                accumulator.add_many(events)
+            else:
+                try:
+                    accumulator.add_many(events)
+                except _OUTPUT_ERRORS as error:
+                    # Raised at the next read: this read's chunks are handed out first.
+                    if self._failure is None:
+                        self._failure = error
             if stats.first_token_at is None and accumulator.has_output():
                 stats.first_token_at = perf_counter()
         else:
@@ -303,7 +337,7 @@ class ChatCompletionStream:
 
     # --- closing -------------------------------------------------------------------------
 
-    async def _fail(self, error: StreamError, cause: BaseException | None = None) -> Any:
+    async def _fail(self, error: StreamError | OutputError, cause: BaseException | None = None) -> Any:
         """Close, attach what was received, and raise ``error``."""
         self._failure = error
         await self.aclose()
@@ -343,7 +377,7 @@ class ChatCompletionStream:
                     await aclose()
             await self.response.aclose()
 
-    async def __aenter__(self) -> ChatCompletionStream:
+    async def __aenter__(self) -> ChatCompletionStream[ResponseFormatT]:
         return self
 
     async def __aexit__(
@@ -363,7 +397,7 @@ class ChatCompletionStream:
 class TextDeltas:
     """Async iterator of one choice's content strings (empty strings skipped)."""
 
-    def __init__(self, stream: ChatCompletionStream, choice: int) -> None:
+    def __init__(self, stream: ChatCompletionStream[Any], choice: int) -> None:
         self._stream = stream
         self._choice = choice
 

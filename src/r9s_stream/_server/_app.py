@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from ..testing import Disconnect, Pause, Stall
+from .._scripted import Disconnect, Pause, Stall
 from ._catalogue import MODELS, Catalogue, ErrorReply, StreamReply
 
 __all__ = ["ChatServerApp"]
@@ -169,6 +169,11 @@ class ChatServerApp:
             await _error(send, ErrorReply(500, message, "server_error"), request_id)
             return
         completion = msgspec.to_builtins(scenario.completion())
+        for choice in completion["choices"]:  # `parsed` is the client's, never on the wire
+            message = choice["message"]
+            message.pop("parsed", None)
+            for call in message.get("tool_calls") or ():
+                call["function"].pop("parsed", None)
         await _json(send, 200, completion, request_id)
 
 

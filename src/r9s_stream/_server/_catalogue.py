@@ -8,6 +8,11 @@ Models (any other name behaves like ``echo``, under its own name):
 ``tool-call``               one call of the request's first tool (else ``get_weather``), with
                             ``{"query": <the prompt>}`` streamed in fragments
 ``parallel-tool-calls``     two calls, indexes 0 and 1
+``structured-output``       JSON valid for the request's ``response_format`` json_schema (else
+                            ``{"answer": <the prompt>}``), 8 characters a chunk; cut off with
+                            finish reason ``length`` at ``max_tokens``
+``schema-tool-calls``       one call of each tool in the request (or of ``tool_choice``'s), the
+                            arguments valid for its ``parameters`` (see ``_structured``)
 ``refusal``                 a refusal instead of content
 ``long``                    1,000 words of text (a thousand chunks)
 ``inspect-request``         the request it received (method, path, headers, body) as JSON text
@@ -38,7 +43,7 @@ from typing import Any
 
 import msgspec
 
-from ..testing import (
+from .._scripted import (
     ChatScenario,
     Disconnect,
     Fault,
@@ -48,6 +53,7 @@ from ..testing import (
     Stall,
     Truncate,
 )
+from ._structured import json_answer, tool_calls_answer
 
 __all__ = ["MODELS", "Catalogue", "ErrorReply", "StreamReply"]
 
@@ -56,6 +62,8 @@ MODELS = (
     "reasoning",
     "tool-call",
     "parallel-tool-calls",
+    "structured-output",
+    "schema-tool-calls",
     "refusal",
     "long",
     "inspect-request",
@@ -210,6 +218,10 @@ class Catalogue:
             if model == "parallel-tool-calls":
                 calls.append(ScriptedToolCall("get_time", {"timezone": "UTC"}, id="call_r9s_1", fragments=3))
             return StreamReply(scenario.replace(text=None, tool_calls=calls))
+        if model == "structured-output":
+            return StreamReply(json_answer(body, scenario, text))
+        if model == "schema-tool-calls":
+            return StreamReply(tool_calls_answer(body, scenario, text))
         if model == "refusal":
             return StreamReply(scenario.replace(text=None, refusal="I'm sorry, I can't help with that."))
         if model == "long":

@@ -46,17 +46,34 @@ loop, so asyncio and trio tests use it alike; it starts and stops in about 0.1 s
         ...   # base_url == "http://127.0.0.1:PORT/v1"
 
 The model name picks the answer: ``echo`` (the default, also for unknown names),
-``reasoning``, ``tool-call``, ``parallel-tool-calls``, ``refusal``, ``long``,
+``reasoning``, ``tool-call``, ``parallel-tool-calls``, ``structured-output`` (JSON for the
+request's ``response_format``), ``schema-tool-calls`` (a call of each tool in the request,
+arguments valid for its schema), ``refusal``, ``long``,
 ``inspect-request``, the faults ``fault-truncate``, ``fault-malformed``, ``fault-error``,
 ``fault-stall``, ``fault-stall-start``, ``fault-slow-headers``, ``fault-disconnect``,
 ``fault-empty``, ``fault-content-type``, and ``status-NNN`` / ``status-NNN-xK`` (HTTP NNN,
 for the first K requests only). The full table is in ``r9s_stream._server._catalogue``.
 """
 
-from ._faults import Disconnect, Fault, Malformed, MidStreamError, Pause, Stall, Step, Truncate
-from ._scenario import ChatScenario, ScriptedToolCall, split_tokens
+from .._scripted import (
+    ChatScenario,
+    Disconnect,
+    Fault,
+    Malformed,
+    MidStreamError,
+    Pause,
+    ScriptedToolCall,
+    Stall,
+    Step,
+    StepsStream,
+    Truncate,
+    load_sse,
+    split_pieces,
+    split_tokens,
+    sse_transport,
+    steps_transport,
+)
 from ._server_thread import run_server
-from ._transport import StepsStream, load_sse, split_pieces, sse_transport, steps_transport
 
 __all__ = [
     "ChatScenario",

@@ -29,7 +29,7 @@ def run_server(
     so tests on asyncio and on trio use it alike. Leaving the block stops the server, ending
     open streams after at most a second.
     """
-    # Imported here: the server imports this package, and uvicorn is an optional extra.
+    # Imported here: most tests never start a server, and uvicorn is an optional extra.
     from .._server import ChatServerApp, base_url_of, listen, uvicorn_module
 
     uvicorn = uvicorn_module()
