@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from ._transport import HTTPResponse
 
 __all__ = ["body_reader"]
 
 _PIECE = 64 * 1024
 
 
-def body_reader(response: httpx.Response) -> AsyncIterator[bytes]:
+def body_reader(response: HTTPResponse) -> AsyncIterator[bytes]:
     """An async iterator over the decoded body of ``response``, in bounded pieces."""
     encoding = response.headers.get("content-encoding", "").strip().lower()
     if encoding in ("gzip", "x-gzip"):
@@ -28,7 +32,7 @@ def body_reader(response: httpx.Response) -> AsyncIterator[bytes]:
     return response.aiter_bytes()
 
 
-async def _inflate(response: httpx.Response, wbits: int) -> AsyncIterator[bytes]:
+async def _inflate(response: HTTPResponse, wbits: int) -> AsyncIterator[bytes]:
     inflater = zlib.decompressobj(wbits)
     first = True
     held = b""

@@ -10,16 +10,19 @@ from typing import TYPE_CHECKING, Any, overload
 import httpx
 import msgspec
 
-from ._client_stream import ClientStreamConnection, StreamLimits
+from ._connect import ChatStreamConnection, Retries
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
 from ._models import ChatCompletion, ResponseFormatT
 from ._parse import request_fields
 from ._telemetry import Telemetry
+from ._transport import TransportName, default_http_client
 from ._version import __version__
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
+
+    from ._transport import HTTPClient
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncClient"]
 
@@ -40,7 +43,10 @@ class AsyncClient:
 
     ``api_key`` and ``base_url`` default to the ``R9S_API_KEY`` and ``R9S_BASE_URL``
     environment variables, then to no key and ``https://api.r9s.ai/v1``. Pass
-    ``http_client`` to share a connection pool: the client then never closes it. Timeouts
+    ``http_client`` (an ``httpx.AsyncClient`` or ``httpx2.AsyncClient``) to share a connection
+    pool: the client then never closes it. Without one, requests go through aiohttp on asyncio
+    and httpx's own transport on trio (``transport="httpx"`` forces httpx's own everywhere),
+    with up to ``max_connections`` open at once (``None``: no cap). Timeouts
     are seconds (``None``: no limit): ``timeout`` is httpx's, per request (connect, each
     read, write, pool); ``first_token_timeout`` and ``total_timeout`` count from the call,
     retries included; ``idle_timeout`` is the longest gap between two reads of the body.
@@ -65,7 +71,9 @@ class AsyncClient:
         api_key: str | None = None,
         base_url: str | None = None,
         *,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: HTTPClient | None = None,
+        transport: TransportName = "auto",
+        max_connections: int | None = None,
         max_retries: int = 2,
         timeout: float | httpx.Timeout | None = 60.0,
         first_token_timeout: float | None = None,
@@ -78,6 +86,8 @@ class AsyncClient:
         capture_message_content: bool | None = None,
         gen_ai_provider: str | None = None,
     ) -> None:
+        if http_client is not None and (transport != "auto" or max_connections is not None):
+            raise ValueError("transport= and max_connections= shape the client made without http_client=")
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
         for name, value in (
@@ -91,14 +101,19 @@ class AsyncClient:
         self._api_key = (api_key or os.environ.get(API_KEY_VARIABLE) or "").strip() or None
         self._base_url = (base_url or os.environ.get(BASE_URL_VARIABLE) or DEFAULT_BASE_URL).rstrip("/")
         self._chat_url = f"{self._base_url}/chat/completions"
-        self._limits = StreamLimits(
-            max_retries=max_retries,
-            timeout=timeout,
-            first_token_timeout=first_token_timeout,
-            idle_timeout=idle_timeout,
-            total_timeout=total_timeout,
-            max_event_size=max_event_size,
+        self._retries = Retries(max_retries)
+        # A tuple: the one shape of timeout that httpx and httpx2 clients both accept.
+        self._timeout = (
+            (timeout.connect, timeout.read, timeout.write, timeout.pool)
+            if isinstance(timeout, httpx.Timeout)
+            else timeout
         )
+        self._stream_options: dict[str, Any] = {
+            "first_token_timeout": first_token_timeout,
+            "idle_timeout": idle_timeout,
+            "total_timeout": total_timeout,
+            "max_event_size": max_event_size,
+        }
         headers = httpx.Headers(
             {"User-Agent": USER_AGENT, "Accept": "text/event-stream", "Content-Type": "application/json"}
         )
@@ -113,7 +128,11 @@ class AsyncClient:
             gen_ai_provider=gen_ai_provider,
         )
         self._owns_http_client = http_client is None
-        self._http_client = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+        self._http_client = (
+            http_client
+            if http_client is not None
+            else default_http_client(transport=transport, timeout=timeout, max_connections=max_connections)
+        )
 
     @property
     def base_url(self) -> str:
@@ -123,7 +142,7 @@ class AsyncClient:
     @property
     def max_retries(self) -> int:
         """How many times a request is sent again after a retryable failure."""
-        return self._limits.max_retries
+        return self._retries.max_retries
 
     @property
     def is_closed(self) -> bool:
@@ -140,7 +159,7 @@ class AsyncClient:
         tools: Iterable[type[Any] | Mapping[str, Any]] | None = None,
         stream_options: Mapping[str, Any] | None = _INCLUDE_USAGE,
         **fields: Any,
-    ) -> ClientStreamConnection[ResponseFormatT]: ...
+    ) -> ChatStreamConnection[ResponseFormatT]: ...
 
     @overload
     def stream(
@@ -152,7 +171,7 @@ class AsyncClient:
         tools: Iterable[type[Any] | Mapping[str, Any]] | None = None,
         stream_options: Mapping[str, Any] | None = _INCLUDE_USAGE,
         **fields: Any,
-    ) -> ClientStreamConnection[None]: ...
+    ) -> ChatStreamConnection[None]: ...
 
     def stream(
         self,
@@ -163,7 +182,7 @@ class AsyncClient:
         tools: Iterable[type[Any] | Mapping[str, Any]] | None = None,
         stream_options: Mapping[str, Any] | None = _INCLUDE_USAGE,
         **fields: Any,
-    ) -> ClientStreamConnection[Any]:
+    ) -> ChatStreamConnection[Any]:
         """Start a streamed chat completion: ``async with client.stream(...) as stream``.
 
         ``response_format`` and each of ``tools`` may be a msgspec Struct type (sent as a
@@ -186,16 +205,19 @@ class AsyncClient:
         body["stream"] = True
         if stream_options is not None:
             body["stream_options"] = dict(stream_options)
-        return ClientStreamConnection(
+        return ChatStreamConnection(
             self._http_client,
+            "POST",
             self._chat_url,
             headers=self._headers,
             content=_encoder.encode(body),
-            limits=self._limits,
+            timeout=self._timeout,
+            retries=self._retries,
             secret=self._api_key,
             telemetry=self._telemetry,
             body=body,
             output=output,
+            **self._stream_options,
         )
 
     @overload
@@ -237,7 +259,7 @@ class AsyncClient:
         Takes what ``stream()`` takes; ``response_format=Location`` makes it a
         ``ChatCompletion[Location]`` with ``choices[i].message.parsed`` set.
         """
-        connection: ClientStreamConnection[Any] = self.stream(
+        connection: ChatStreamConnection[Any] = self.stream(
             model=model,
             messages=messages,
             response_format=response_format,

@@ -1,29 +1,52 @@
-"""``aconnect_chat_stream``: open a chat-completion stream on any httpx client and URL."""
+"""Opening a stream: one path for ``aconnect_chat_stream`` and ``AsyncClient.stream()``.
+
+Send the request, check the answer, hand over the stream; with ``retries`` (what
+``AsyncClient`` passes), send it again after a connect error or a 408/409/429/5xx answer.
+Every decision to retry is taken on the response headers (or on a transport error raised
+before them): once ``__aenter__`` has returned the stream, nothing is ever sent again, so a
+chunk the user has seen can never be duplicated by a retry.
+"""
 
 from __future__ import annotations
 
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
 from time import perf_counter
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 import anyio
 import httpx
 
 from ._decoder import DEFAULT_MAX_EVENT_SIZE
-from ._exceptions import StreamTimeoutError
+from ._exceptions import APIStatusError, R9sStreamError, StreamTimeoutError
+from ._models import ResponseFormatT
+from ._redact import redact, redact_error
 from ._response import check_response
+from ._retry import backoff_delay, retry_delay, should_retry_status
 from ._stream import ChatCompletionStream
 from ._telemetry import StreamCall, Telemetry, current_span
+from ._transport import send_failure
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    import httpx2
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
-__all__ = ["ChatStreamConnection", "aconnect_chat_stream"]
+    from ._parse import OutputSpec
+    from ._transport import HTTPClient, HTTPResponse
+
+__all__ = ["ChatStreamConnection", "Retries", "aconnect_chat_stream"]
+
+logger = logging.getLogger("r9s_stream")
 
 # Arguments of httpx.AsyncClient.send(); everything else goes to build_request().
 _SEND_ARGUMENTS = ("auth", "follow_redirects")
-
 
 # Global providers, content capture from the environment: shared by the calls that set nothing.
 _DEFAULT_TELEMETRY = Telemetry()
@@ -32,85 +55,88 @@ _DEFAULT_TELEMETRY = Telemetry()
 _STREAM_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
 
 
-class ChatStreamConnection:
-    """Async context manager: sends the request, checks the answer, yields the stream."""
+@dataclass(frozen=True)
+class Retries:
+    """Send again, at most ``max_retries`` times, what failed before the first byte of the stream.
+
+    Connect errors and 408/409/429/5xx answers are retried with backoff (or the server's
+    ``Retry-After``), never past the first-token or total deadline; a transport timeout that
+    ends the attempts is raised as ``StreamTimeoutError``.
+    """
+
+    max_retries: int = 2
+
+
+class ChatStreamConnection(Generic[ResponseFormatT]):
+    """Async context manager: sends the request, checks the answer, yields the stream.
+
+    ``first_token_timeout`` and ``total_timeout`` count from ``__aenter__``, retries
+    included. Without ``retries`` it sends once and a transport error raised before the
+    response passes through as the HTTP stack raised it. ``secret`` (the API key) is
+    blotted out of every error it raises (and of the span). ``telemetry`` records the call
+    (default: the global OpenTelemetry providers, if the app uses OpenTelemetry); ``body`` is
+    the request body as a mapping for the span, when ``json=`` does not give it. ``output``
+    says what to parse the answer into (``AsyncClient`` passes it for ``response_format=``).
+    """
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: HTTPClient,
         method: str,
-        url: httpx.URL | str,
+        url: httpx.URL | httpx2.URL | str,
         *,
         accumulate: bool = True,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         first_token_timeout: float | None = None,
         idle_timeout: float | None = None,
         total_timeout: float | None = None,
+        retries: Retries | None = None,
+        secret: str | None = None,
         telemetry: Telemetry | None = None,
+        body: Mapping[str, Any] | None = None,
+        output: OutputSpec[ResponseFormatT] | None = None,
         **request_arguments: Any,
     ) -> None:
-        self._client = client
+        self._output = output
         self._telemetry = telemetry or _DEFAULT_TELEMETRY
         # What the span reads the model and parameters from (decoded only if a span is made).
-        self._body: object = request_arguments.get("json", request_arguments.get("content"))
+        self._body: object = (
+            body if body is not None else request_arguments.get("json", request_arguments.get("content"))
+        )
+        self._call: StreamCall | None = None
         send_arguments = {k: request_arguments.pop(k) for k in _SEND_ARGUMENTS if k in request_arguments}
-        given = request_arguments.get("headers")
-        self._request = client.build_request(method, url, **request_arguments)
-        # Set on the built request, so that they replace the client's defaults (`Accept: */*`)
-        # but not the caller's own: ~10 µs a request cheaper than merging them in.
-        given_names = () if given is None else httpx.Headers(given)
-        for name, value in _STREAM_HEADERS.items():
-            if name not in given_names:
-                self._request.headers[name] = value
-        self._send_arguments = send_arguments
-        self._stream_options: dict[str, Any] = {
-            "accumulate": accumulate,
-            "max_event_size": max_event_size,
-            "first_token_timeout": first_token_timeout,
-            "idle_timeout": idle_timeout,
-            "total_timeout": total_timeout,
-        }
-        self._stream: ChatCompletionStream | None = None
+        self._prepare = partial(_prepare, client, method, url, request_arguments, send_arguments)
+        self._request, self._send = self._prepare()
+        self._url = url
+        self._retries = retries
+        self._secret = secret
+        self._accumulate = accumulate
+        self._max_event_size = max_event_size
+        self._first_token_timeout = first_token_timeout
+        self._idle_timeout = idle_timeout
+        self._total_timeout = total_timeout
+        self._stream: ChatCompletionStream[ResponseFormatT] | None = None
 
     @property
-    def request(self) -> httpx.Request:
-        """The request this connection sends."""
+    def request(self) -> httpx.Request | httpx2.Request:
+        """The request this connection sends (on a retry: the one sent last)."""
         return self._request
 
-    async def __aenter__(self) -> ChatCompletionStream:
-        call = self._telemetry.start(self._body, self._request.url)
+    async def __aenter__(self) -> ChatCompletionStream[ResponseFormatT]:
+        url = self._url if isinstance(self._url, str | httpx.URL) else str(self._url)
+        call = self._call = self._telemetry.start(self._body, url, self._secret)
         try:
             with current_span(call):
-                self._stream = await self._open(call)
+                self._stream = await self._open()
         except BaseException as error:
+            if isinstance(error, R9sStreamError):
+                redact_error(error, self._secret)
             if call is not None:
                 call.failed(error)
             raise
         if call is not None:
             call.opened(self._stream)
         return self._stream
-
-    async def _open(self, call: StreamCall | None) -> ChatCompletionStream:
-        started = perf_counter()
-        options = self._stream_options
-        limits = [t for t in (options["first_token_timeout"], options["total_timeout"]) if t is not None]
-        if not limits:  # no cancel scope to pay for
-            response = await self._client.send(self._request, stream=True, **self._send_arguments)
-        else:
-            try:
-                with anyio.fail_after(min(limits)):
-                    response = await self._client.send(self._request, stream=True, **self._send_arguments)
-            except TimeoutError:
-                raise StreamTimeoutError(
-                    f"no response headers within {min(limits)}s (first_token_timeout / total_timeout)"
-                ) from None
-        stream = ChatCompletionStream(response, started_at=started, telemetry=call, **self._stream_options)
-        try:
-            await check_response(response)
-        except BaseException:
-            await stream.aclose()
-            raise
-        return stream
 
     async def __aexit__(
         self,
@@ -121,11 +147,134 @@ class ChatStreamConnection:
         if self._stream is not None:
             await self._stream.__aexit__(exc_type, exc, traceback)
 
+    async def _open(self) -> ChatCompletionStream[ResponseFormatT]:
+        started = perf_counter()
+        limits = [t for t in (self._first_token_timeout, self._total_timeout) if t is not None]
+        deadline = started + min(limits) if limits else None
+        retries_done = 0
+        while True:
+            try:
+                response = await self._send_before(deadline)
+            except Exception as error:
+                failure = send_failure(error)
+                if failure is None:
+                    raise
+                delay = backoff_delay(retries_done, random.random())
+                if failure.permanent or not self._may_retry(retries_done, delay, deadline):
+                    if failure.timeout and self._retries is not None:
+                        message = f"{type(failure.error).__name__} from {self._url}: {failure.error}"
+                        raise StreamTimeoutError(message) from failure.error
+                    if failure.error is error:
+                        raise
+                    # renamed as httpx would name it (see _transport); aiohttp's error is its cause
+                    raise failure.error from failure.error.__cause__
+                await self._wait(
+                    delay, retries_done, f"{type(failure.error).__name__}: {failure.error}", error
+                )
+                retries_done += 1
+                self._request, self._send = self._prepare()  # a transport may have changed the last one
+                continue
+            stream: ChatCompletionStream[ResponseFormatT] = ChatCompletionStream(
+                response,
+                output=self._output,
+                started_at=started,
+                accumulate=self._accumulate,
+                max_event_size=self._max_event_size,
+                first_token_timeout=self._first_token_timeout,
+                idle_timeout=self._idle_timeout,
+                total_timeout=self._total_timeout,
+                secret=self._secret,
+                telemetry=self._call,
+            )
+            try:
+                await check_response(response)
+            except APIStatusError as error:
+                await stream.aclose()
+                if self._retries is None:
+                    raise
+                delay = retry_delay(retries_done, response.headers, random.random())
+                if not (
+                    should_retry_status(error.status_code, response.headers)
+                    and self._may_retry(retries_done, delay, deadline)
+                ):
+                    raise
+                await self._wait(delay, retries_done, str(error), error)
+                retries_done += 1
+                self._request, self._send = self._prepare()
+                continue
+            except BaseException:
+                await stream.aclose()
+                raise
+            return stream
+
+    async def _send_before(self, deadline: float | None) -> HTTPResponse:
+        """Send the request and wait for the response headers, no later than ``deadline``."""
+        if deadline is None:  # no cancel scope to pay for
+            return await self._send()
+        try:
+            with anyio.fail_after(max(0.0, deadline - perf_counter())):
+                return await self._send()
+        except TimeoutError:
+            raise StreamTimeoutError(
+                "no response headers within first_token_timeout / total_timeout "
+                f"({self._first_token_timeout} / {self._total_timeout}s)"
+            ) from None
+
+    def _may_retry(self, retries_done: int, delay: float, deadline: float | None) -> bool:
+        """Whether another attempt is allowed: budget left, and the wait ends before the deadline."""
+        if self._retries is None or retries_done >= self._retries.max_retries:
+            return False
+        return deadline is None or perf_counter() + delay < deadline
+
+    async def _wait(self, delay: float, retries_done: int, reason: str, error: BaseException) -> None:
+        if self._call is not None:
+            self._call.retrying(error, delay)
+        logger.info(
+            "retrying %s %s in %.2fs (retry %d of %d) after %s",
+            self._request.method,
+            self._url,
+            delay,
+            retries_done + 1,
+            0 if self._retries is None else self._retries.max_retries,
+            redact(reason, self._secret),
+        )
+        await anyio.sleep(delay)
+
+
+def _prepare(
+    client: HTTPClient,
+    method: str,
+    url: httpx.URL | httpx2.URL | str,
+    request_arguments: dict[str, Any],
+    send_arguments: dict[str, Any],
+) -> tuple[httpx.Request | httpx2.Request, Callable[[], Awaitable[HTTPResponse]]]:
+    """A request built by ``client`` for one attempt, and the call that sends it."""
+    request: httpx.Request | httpx2.Request
+    send: Callable[[], Awaitable[HTTPResponse]]
+    if isinstance(client, httpx.AsyncClient):
+        request = client.build_request(
+            method, url if isinstance(url, str | httpx.URL) else str(url), **request_arguments
+        )
+        send = partial(client.send, request, stream=True, **send_arguments)
+    else:  # an httpx2 client (httpx2 is imported only by whoever made it): the same API, its own types
+        request = client.build_request(
+            method, str(url) if isinstance(url, httpx.URL) else url, **request_arguments
+        )
+        send = partial(client.send, request, stream=True, **send_arguments)
+    # Set on the built request, so that they replace the client's defaults (`Accept: */*`)
+    # but not the caller's own: ~10 µs a request cheaper than merging them in.
+    given = request_arguments.get("headers")
+    given_names = () if given is None else httpx.Headers(given)
+    for name, value in _STREAM_HEADERS.items():
+        if name not in given_names:
+            request.headers[name] = value
+    return request, send
+
 
 def aconnect_chat_stream(
-    client: httpx.AsyncClient,
+    client: HTTPClient,
     method: str,
-    url: httpx.URL | str,
+    url: httpx.URL | httpx2.URL | str,
     *,
     accumulate: bool = True,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
@@ -140,11 +289,13 @@ def aconnect_chat_stream(
 ) -> ChatStreamConnection:
     """Open a chat-completion stream: ``async with aconnect_chat_stream(...) as stream``.
 
-    Like ``httpx_sse.aconnect_sse``: ``request_arguments`` (``json=``, ``headers=``,
-    ``params=``, ``timeout=``, ``auth=``, …) go to httpx. ``Accept: text/event-stream`` is
-    added unless given. Raises ``APIStatusError`` for a non-2xx answer and
+    Like ``httpx_sse.aconnect_sse``, on an ``httpx.AsyncClient`` or an
+    ``httpx2.AsyncClient``: ``request_arguments`` (``json=``, ``headers=``, ``params=``,
+    ``timeout=``, ``auth=``, …) go to the client. ``Accept: text/event-stream`` is added
+    unless given. Raises ``APIStatusError`` for a non-2xx answer and
     ``UnexpectedContentTypeError`` for a 2xx one that is not an event stream; transport
-    errors before the response pass through unwrapped.
+    errors before the response pass through unwrapped, and after it become
+    ``IncompleteStreamError`` (``StreamTimeoutError`` for a read timeout).
 
     With the ``otel`` extra installed, each call is an OpenTelemetry span with GenAI metrics
     (see ``AsyncClient``): ``tracer_provider`` / ``meter_provider`` replace the global ones,

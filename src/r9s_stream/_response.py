@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import msgspec
 
 from ._exceptions import APIStatusError, StreamAPIError, UnexpectedContentTypeError
+from ._transport import is_transport_error
+
+if TYPE_CHECKING:
+    from ._transport import HTTPResponse
 
 __all__ = ["check_response", "error_fields"]
 
@@ -16,7 +19,7 @@ __all__ = ["check_response", "error_fields"]
 _MAX_ERROR_BODY = 256 * 1024
 
 
-async def check_response(response: httpx.Response) -> None:
+async def check_response(response: HTTPResponse) -> None:
     """Raise the typed error for a response that cannot be a chat-completion stream."""
     if not response.is_success:
         body = await _read_start(response, _MAX_ERROR_BODY)
@@ -50,7 +53,7 @@ def error_fields(parsed: object, body: bytes) -> tuple[str, str | None, str | No
     return _text(body)[:500], None, None
 
 
-def _status_error(response: httpx.Response, body: bytes) -> APIStatusError:
+def _status_error(response: HTTPResponse, body: bytes) -> APIStatusError:
     parsed = _parse_json(body)
     message, error_type, code = error_fields(parsed, body)
     if not message.strip():
@@ -65,7 +68,7 @@ def _status_error(response: httpx.Response, body: bytes) -> APIStatusError:
     )
 
 
-async def _read_start(response: httpx.Response, limit: int) -> bytes:
+async def _read_start(response: HTTPResponse, limit: int) -> bytes:
     parts: list[bytes] = []
     size = 0
     try:
@@ -74,8 +77,10 @@ async def _read_start(response: httpx.Response, limit: int) -> bytes:
             size += len(part)
             if size >= limit:
                 break
-    except httpx.TransportError:
-        pass  # the error is about the status; a body cut short still shows what it has
+    except Exception as exc:
+        if not is_transport_error(exc):
+            raise
+        # the error is about the status; a body cut short still shows what it has
     finally:
         await response.aclose()
     return b"".join(parts)[:limit]

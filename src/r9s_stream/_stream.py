@@ -8,7 +8,6 @@ from types import AsyncGeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import anyio
-import httpx
 
 from ._accumulator import ChatCompletionAccumulator
 from ._body import body_reader
@@ -26,6 +25,10 @@ from ._models import ChatCompletion, ChatCompletionStreamEvent, ResponseFormatT,
 from ._parse import OutputError, OutputSpec
 from ._redact import redact_error
 from ._stats import StreamStats
+from ._transport import is_transport_error, stream_failure
+
+if TYPE_CHECKING:
+    from ._transport import HTTPResponse
 
 if TYPE_CHECKING:
     from ._telemetry import StreamCall
@@ -57,7 +60,7 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
 
     def __init__(
         self,
-        response: httpx.Response,
+        response: HTTPResponse,
         *,
         accumulate: bool = True,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
@@ -272,10 +275,11 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
             return None
         except TimeoutError:
             await self._fail(StreamTimeoutError(self._timeout_message()))
-        except httpx.TimeoutException as exc:
-            await self._fail(StreamTimeoutError(f"the server stopped sending: {exc!r}"), exc)
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            await self._fail(IncompleteStreamError(f"the connection broke mid-stream: {exc!r}"), exc)
+        except Exception as exc:  # whichever HTTP stack raised it: mapped in _transport
+            failure = stream_failure(exc)
+            if failure is None:
+                raise
+            await self._fail(*failure)
         if self.stats.first_byte_at is None:
             self.stats.first_byte_at = perf_counter()
         return data
@@ -296,8 +300,10 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
                     left -= len(data)
                     if left <= 0:
                         break
-            except httpx.HTTPError:
-                pass  # the completion is already whole; a broken tail changes nothing
+            except Exception as exc:
+                if not is_transport_error(exc):
+                    raise
+                # the completion is already whole; a broken tail changes nothing
 
     # --- timeouts ------------------------------------------------------------------------
 
