@@ -1,4 +1,4 @@
-"""AsyncClient time limits over real loopback sockets: each one raises StreamTimeoutError."""
+"""AsyncClient time limits over real loopback sockets: each one raises StreamTimeoutError, on every stack."""
 
 from __future__ import annotations
 
@@ -9,17 +9,11 @@ import pytest
 
 import r9s_stream as rs
 from _chat_server import Reply, ScriptedServer, reply_text, unanswered_port
+from _stacks import error_class, on_every_stack, rs_client
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Run every async test on asyncio and on trio."""
-    backend: str = request.param
-    return backend
+pytestmark = [pytest.mark.anyio, on_every_stack]
 
 
 async def read_all(client: rs.AsyncClient, seen: list[str]) -> None:
@@ -29,39 +23,41 @@ async def read_all(client: rs.AsyncClient, seen: list[str]) -> None:
             seen.append(text)
 
 
-async def test_connect_timeout() -> None:
+async def test_connect_timeout(stack: str) -> None:
     """A server that never accepts the connection gives StreamTimeoutError after the connect limit."""
     with unanswered_port() as port:
-        client = rs.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}/v1", timeout=httpx.Timeout(5.0, connect=0.05), max_retries=0
-        )
         started = perf_counter()
-        async with client:
+        async with rs_client(
+            stack,
+            base_url=f"http://127.0.0.1:{port}/v1",
+            timeout=httpx.Timeout(5.0, connect=0.05),
+            max_retries=0,
+        ) as client:
             with pytest.raises(rs.StreamTimeoutError) as caught:
                 await client.complete(model="m", messages=MESSAGES)
     assert perf_counter() - started < 1.0
     assert isinstance(caught.value, TimeoutError)
-    assert isinstance(caught.value.__cause__, httpx.ConnectTimeout)
+    assert isinstance(caught.value.__cause__, error_class(stack, "ConnectTimeout"))
     assert "ConnectTimeout" in str(caught.value)
 
 
-async def test_headers_late_past_first_token_timeout(server: ScriptedServer) -> None:
+async def test_headers_late_past_first_token_timeout(server: ScriptedServer, stack: str) -> None:
     """Response headers slower than ``first_token_timeout`` end the call without a retry."""
     server.script.append(Reply(pieces=reply_text("late"), header_delay=2.0))
     started = perf_counter()
-    async with rs.AsyncClient(base_url=server.url, first_token_timeout=0.1) as client:
+    async with rs_client(stack, base_url=server.url, first_token_timeout=0.1) as client:
         with pytest.raises(rs.StreamTimeoutError, match="first_token_timeout"):
             await client.complete(model="m", messages=MESSAGES)
     assert 0.1 <= perf_counter() - started < 0.6
     assert len(server.received) == 1
 
 
-async def test_first_token_timeout_ignores_keep_alive_comments(server: ScriptedServer) -> None:
+async def test_first_token_timeout_ignores_keep_alive_comments(server: ScriptedServer, stack: str) -> None:
     """Keep-alive comments do not hold off ``first_token_timeout``: it waits for a real chunk."""
     server.script.append(Reply(pieces=[b": keep-alive\n\n"] * 40, pause=0.02))
     seen: list[str] = []
     started = perf_counter()
-    async with rs.AsyncClient(base_url=server.url, first_token_timeout=0.15) as client:
+    async with rs_client(stack, base_url=server.url, first_token_timeout=0.15) as client:
         with pytest.raises(rs.StreamTimeoutError, match="first_token_timeout") as caught:
             await read_all(client, seen)
     assert 0.15 <= perf_counter() - started < 0.6
@@ -70,11 +66,11 @@ async def test_first_token_timeout_ignores_keep_alive_comments(server: ScriptedS
     assert caught.value.completion.choices == []
 
 
-async def test_idle_timeout_keeps_the_partial_completion(server: ScriptedServer) -> None:
+async def test_idle_timeout_keeps_the_partial_completion(server: ScriptedServer, stack: str) -> None:
     """A server that goes quiet after one chunk trips ``idle_timeout``; that chunk is kept."""
     server.script.append(Reply(pieces=reply_text("Hel", "lo"), stall_after=1))
     seen: list[str] = []
-    async with rs.AsyncClient(base_url=server.url, idle_timeout=0.1) as client:
+    async with rs_client(stack, base_url=server.url, idle_timeout=0.1) as client:
         with pytest.raises(rs.StreamTimeoutError, match="idle_timeout") as caught:
             await read_all(client, seen)
     assert seen == ["Hel"]
@@ -82,22 +78,22 @@ async def test_idle_timeout_keeps_the_partial_completion(server: ScriptedServer)
     assert caught.value.completion.choices[0].message.content == "Hel"
 
 
-async def test_idle_timeout_allows_a_slow_but_steady_stream(server: ScriptedServer) -> None:
+async def test_idle_timeout_allows_a_slow_but_steady_stream(server: ScriptedServer, stack: str) -> None:
     """Gaps shorter than ``idle_timeout`` never trip it, however long the whole stream takes."""
     parts = [f"{n} " for n in range(8)]
     server.script.append(Reply(pieces=reply_text(*parts), pause=0.03))
-    async with rs.AsyncClient(base_url=server.url, idle_timeout=0.2) as client:
+    async with rs_client(stack, base_url=server.url, idle_timeout=0.2) as client:
         completion = await client.complete(model="m", messages=MESSAGES)
     assert completion.choices[0].message.content == "".join(parts)
 
 
-async def test_total_timeout_cuts_a_long_stream(server: ScriptedServer) -> None:
+async def test_total_timeout_cuts_a_long_stream(server: ScriptedServer, stack: str) -> None:
     """A stream still going at ``total_timeout`` is cut there, with the text received so far."""
     parts = [f"w{n} " for n in range(40)]
     server.script.append(Reply(pieces=reply_text(*parts), pause=0.02))
     seen: list[str] = []
     started = perf_counter()
-    async with rs.AsyncClient(base_url=server.url, total_timeout=0.25, idle_timeout=0.2) as client:
+    async with rs_client(stack, base_url=server.url, total_timeout=0.25, idle_timeout=0.2) as client:
         with pytest.raises(rs.StreamTimeoutError, match="total_timeout") as caught:
             await read_all(client, seen)
     assert 0.25 <= perf_counter() - started < 0.6
@@ -106,25 +102,27 @@ async def test_total_timeout_cuts_a_long_stream(server: ScriptedServer) -> None:
     assert caught.value.completion.choices[0].message.content == "".join(seen)
 
 
-async def test_httpx_read_timeout_mid_stream(server: ScriptedServer) -> None:
+async def test_httpx_read_timeout_mid_stream(server: ScriptedServer, stack: str) -> None:
     """The plain ``timeout`` (httpx's read limit) also ends a stalled stream as StreamTimeoutError."""
     server.script.append(Reply(pieces=reply_text("Hel", "lo"), stall_after=1))
     seen: list[str] = []
-    async with rs.AsyncClient(base_url=server.url, timeout=0.1) as client:
+    async with rs_client(stack, base_url=server.url, timeout=0.1) as client:
         with pytest.raises(rs.StreamTimeoutError) as caught:
             await read_all(client, seen)
     assert seen == ["Hel"]
-    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+    assert isinstance(caught.value.__cause__, error_class(stack, "ReadTimeout"))
     assert caught.value.completion is not None
     assert caught.value.completion.choices[0].message.content == "Hel"
 
 
-async def test_stats_time_the_whole_call(server: ScriptedServer) -> None:
+async def test_stats_time_the_whole_call(server: ScriptedServer, stack: str) -> None:
     """Timing stats count from the call: a retry's wait shows in time to first byte."""
     server.script.append(Reply(429, {"retry-after-ms": "100"}, []))
     server.script.append(Reply(pieces=reply_text("a", "b")))
-    client = rs.AsyncClient(base_url=server.url)
-    async with client, client.stream(model="m", messages=MESSAGES) as stream:
+    async with (
+        rs_client(stack, base_url=server.url) as client,
+        client.stream(model="m", messages=MESSAGES) as stream,
+    ):
         await stream.until_done()
     stats = stream.stats
     assert stats.time_to_first_byte is not None

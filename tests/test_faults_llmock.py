@@ -5,7 +5,8 @@
 (the chunked body aborted) and ``stall`` (silence, then more). Also HTTP errors and a slow
 first byte. For each: the typed error, the partial ``ChatCompletion`` on it (a prefix of the
 answer), the connection back in a pool of one (the next stream runs at once), and no socket
-or task left behind. On asyncio and trio.
+or task left behind. On every HTTP stack (tests/_stacks.py): aiohttp and httpx on asyncio,
+httpx on trio, and httpx2 clients on both.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import sniffio
 
 import r9s_stream as rs
 from _reliability import IGNORE_HTTPCORE_BODY_GENERATOR, open_sockets, running_llmocks, sockets_settle_to
+from _stacks import HTTPClient, error_class, http_client, on_every_stack
 
-pytestmark = IGNORE_HTTPCORE_BODY_GENERATOR
+pytestmark = [IGNORE_HTTPCORE_BODY_GENERATOR, on_every_stack]
 
 # llmock's `static` answer, streamed as role, "Mock ", "response ", "from ", "m.", stop, [DONE].
 ANSWER = "Mock response from m."
@@ -36,20 +38,13 @@ SERVERS: dict[str, tuple[str, ...]] = {
     "stall": (*STATIC, "--stream-fault", "stall=1.0", "--stream-stall-seconds", "30"),
 }
 
-# fault → (the error type, its exact type must be this one, the __cause__ type or None)
-STREAM_FAULTS: dict[str, tuple[type[rs.StreamError], type[BaseException] | None]] = {
+# fault → (the exact error type, the name of the stack's error class its __cause__ is, or None)
+STREAM_FAULTS: dict[str, tuple[type[rs.StreamError], str | None]] = {
     "truncate": (rs.IncompleteStreamError, None),
     "malformed": (rs.StreamDecodeError, None),
-    "disconnect": (rs.IncompleteStreamError, httpx.TransportError),
+    "disconnect": (rs.IncompleteStreamError, "TransportError"),
     "stall": (rs.StreamTimeoutError, None),
 }
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Every stream test runs on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +76,7 @@ def _text(event: rs.ChatCompletionStreamEvent) -> str:
     return (delta.content or "") if delta is not None else ""
 
 
-async def _run_clean(http: httpx.AsyncClient, url: str) -> rs.ChatCompletion:
+async def _run_clean(http: HTTPClient, url: str) -> rs.ChatCompletion:
     """A full stream on the clean server, which must start at once (the pool holds one connection)."""
     with anyio.fail_after(5):
         async with rs.aconnect_chat_stream(http, "POST", url, json=BODY) as stream:
@@ -89,9 +84,9 @@ async def _run_clean(http: httpx.AsyncClient, url: str) -> rs.ChatCompletion:
 
 
 @pytest.mark.anyio
-async def test_the_clean_server_streams_the_whole_answer(llmock: dict[str, str]) -> None:
+async def test_the_clean_server_streams_the_whole_answer(llmock: dict[str, str], stack: str) -> None:
     """Without faults llmock's answer arrives whole, so the fault tests' prefixes mean something."""
-    async with httpx.AsyncClient() as http:
+    async with http_client(stack) as http:
         completion = await _run_clean(http, llmock["clean"])
     assert completion.choices[0].message.content == ANSWER
     assert completion.choices[0].finish_reason == "stop"
@@ -100,13 +95,13 @@ async def test_the_clean_server_streams_the_whole_answer(llmock: dict[str, str])
 @pytest.mark.anyio
 @pytest.mark.parametrize("fault", list(STREAM_FAULTS))
 async def test_a_stream_fault_gives_its_typed_error_keeps_the_partial_and_frees_the_connection(
-    llmock: dict[str, str], fault: str
+    llmock: dict[str, str], fault: str, stack: str
 ) -> None:
     """Each llmock stream fault raises its typed error with a prefix of the answer; a pool of one goes on."""
     error_type, cause_type = STREAM_FAULTS[fault]
     sockets_before, tasks_before = open_sockets(), _tasks()
     received: list[rs.ChatCompletionStreamEvent] = []
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1), timeout=10) as http:
+    async with http_client(stack, max_connections=1) as http:
         with anyio.fail_after(10), pytest.raises(rs.StreamError) as caught:
             async with rs.aconnect_chat_stream(http, "POST", llmock[fault], json=BODY, idle_timeout=0.5) as s:
                 await _collect(s, received)
@@ -114,7 +109,7 @@ async def test_a_stream_fault_gives_its_typed_error_keeps_the_partial_and_frees_
         assert type(error) is error_type, repr(error)
         assert str(error)
         if cause_type is not None:
-            assert isinstance(error.__cause__, cause_type), repr(error.__cause__)
+            assert isinstance(error.__cause__, error_class(stack, cause_type)), repr(error.__cause__)
         assert error.completion is not None
         partial = error.completion.choices[0].message.content if error.completion.choices else None
         assert (partial or "") == "".join(_text(event) for event in received)
@@ -127,9 +122,11 @@ async def test_a_stream_fault_gives_its_typed_error_keeps_the_partial_and_frees_
 
 
 @pytest.mark.anyio
-async def test_a_stall_with_total_timeout_gives_stream_timeout_error(llmock: dict[str, str]) -> None:
+async def test_a_stall_with_total_timeout_gives_stream_timeout_error(
+    llmock: dict[str, str], stack: str
+) -> None:
     """A stalled stream hits total_timeout: a StreamTimeoutError (and TimeoutError) with the partial."""
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
+    async with http_client(stack, max_connections=1) as http:
         with anyio.fail_after(10), pytest.raises(rs.StreamTimeoutError) as caught:
             async with rs.aconnect_chat_stream(
                 http, "POST", llmock["stall"], json=BODY, total_timeout=1
@@ -144,12 +141,12 @@ async def test_a_stall_with_total_timeout_gives_stream_timeout_error(llmock: dic
 @pytest.mark.anyio
 @pytest.mark.parametrize("status", [500, 503, 429, 400])
 async def test_an_http_error_gives_api_status_error_and_frees_the_connection(
-    llmock: dict[str, str], status: int
+    llmock: dict[str, str], status: int, stack: str
 ) -> None:
     """A 4xx/5xx from llmock is an APIStatusError with the server's message; the pool of one goes on."""
     sockets_before = open_sockets()
     _script_next_request(llmock["clean"], {"type": "fail", "status": status, "message": "scripted failure"})
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
+    async with http_client(stack, max_connections=1) as http:
         with anyio.fail_after(10), pytest.raises(rs.APIStatusError) as caught:
             async with rs.aconnect_chat_stream(http, "POST", llmock["clean"], json=BODY):
                 pass  # pragma: no cover
@@ -162,12 +159,12 @@ async def test_an_http_error_gives_api_status_error_and_frees_the_connection(
 
 @pytest.mark.anyio
 async def test_a_slow_first_byte_hits_first_token_timeout_and_frees_the_connection(
-    llmock: dict[str, str],
+    llmock: dict[str, str], stack: str
 ) -> None:
     """Headers 5 s late with first_token_timeout=0.3 give StreamTimeoutError soon; the pool goes on."""
     sockets_before = open_sockets()
     _script_next_request(llmock["clean"], {"type": "delay", "seconds": 5})
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
+    async with http_client(stack, max_connections=1) as http:
         with anyio.fail_after(3), pytest.raises(rs.StreamTimeoutError):
             async with rs.aconnect_chat_stream(
                 http, "POST", llmock["clean"], json=BODY, first_token_timeout=0.3
@@ -178,10 +175,10 @@ async def test_a_slow_first_byte_hits_first_token_timeout_and_frees_the_connecti
 
 
 @pytest.mark.anyio
-async def test_every_fault_in_turn_on_one_pooled_connection(llmock: dict[str, str]) -> None:
+async def test_every_fault_in_turn_on_one_pooled_connection(llmock: dict[str, str], stack: str) -> None:
     """Twenty streams alternating every fault and a clean answer on a pool of one all finish, none hangs."""
     outcomes: dict[str, set[str]] = {}
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
+    async with http_client(stack, max_connections=1) as http:
         with anyio.fail_after(30):
             for _ in range(4):
                 for name in ("truncate", "clean", "malformed", "disconnect", "stall"):
@@ -205,10 +202,12 @@ async def test_every_fault_in_turn_on_one_pooled_connection(llmock: dict[str, st
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("kind", ["disconnect", "truncate", "malformed"])
-async def test_a_fault_before_the_first_chunk_is_typed_and_empty(llmock: dict[str, str], kind: str) -> None:
+async def test_a_fault_before_the_first_chunk_is_typed_and_empty(
+    llmock: dict[str, str], kind: str, stack: str
+) -> None:
     """A fault before any chunk (after_chunks=0) still gives the typed error, with an empty completion."""
     _script_next_request(llmock["clean"], {"type": "stream_fault", "kind": kind, "after_chunks": 0})
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
+    async with http_client(stack, max_connections=1) as http:
         with anyio.fail_after(10), pytest.raises(rs.StreamError) as caught:
             async with rs.aconnect_chat_stream(http, "POST", llmock["clean"], json=BODY) as stream:
                 await stream.until_done()
@@ -252,13 +251,12 @@ def embedded() -> Iterator[str]:
 @pytest.mark.anyio
 @pytest.mark.parametrize("model", list(SERVER_FAULTS))
 async def test_an_embedded_server_fault_is_typed_keeps_the_partial_and_frees_the_connection(
-    embedded: str, model: str
+    embedded: str, model: str, stack: str
 ) -> None:
     """Each embedded-server fault gives its typed error; a pool of one then completes a stream."""
     sockets_before, tasks_before = open_sockets(), _tasks()
-    limits = httpx.Limits(max_connections=1)
     async with (
-        httpx.AsyncClient(limits=limits) as http,
+        http_client(stack, max_connections=1) as http,
         rs.AsyncClient(
             api_key="k",
             base_url=embedded,

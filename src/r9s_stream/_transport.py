@@ -44,13 +44,12 @@ if TYPE_CHECKING:
 
     import httpx2
 
+    # For annotations only (httpx2 may not be installed): the clients and responses we take.
     HTTPClient: TypeAlias = httpx.AsyncClient | httpx2.AsyncClient
     HTTPResponse: TypeAlias = httpx.Response | httpx2.Response
 
 __all__ = [
     "TRANSPORTS",
-    "HTTPClient",
-    "HTTPResponse",
     "TransportName",
     "default_http_client",
     "is_transport_error",
