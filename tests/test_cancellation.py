@@ -25,6 +25,7 @@ from _reliability import (
     sockets_settle_to,
     sse,
 )
+from _stacks import http_client, on_every_stack, rs_client
 
 pytestmark = IGNORE_HTTPCORE_BODY_GENERATOR
 
@@ -305,12 +306,12 @@ def slow_llmock() -> Iterator[str]:
 
 
 @pytest.mark.anyio
-async def test_a_cancelled_stream_frees_its_pooled_connection(slow_llmock: str) -> None:
+@on_every_stack
+async def test_a_cancelled_stream_frees_its_pooled_connection(slow_llmock: str, stack: str) -> None:
     """After a cancel mid-stream over a real socket, a pool of one runs the next stream at once."""
     sockets_before = open_sockets()
     url = f"{slow_llmock}/v1/chat/completions"
-    limits = httpx.Limits(max_connections=1)
-    async with httpx.AsyncClient(limits=limits, timeout=10) as http:
+    async with http_client(stack, max_connections=1) as http:
         with anyio.move_on_after(0.5):
             async with rs.aconnect_chat_stream(http, "POST", url, json=BODY) as stream:
                 await stream.until_done()
@@ -345,13 +346,14 @@ LONG_PROMPT = " ".join(f"w{i}" for i in range(50))
     [("echo", 0), ("fault-stall", 0), ("fault-slow-headers", 0), ("status-503", 2)],
     ids=["mid-stream", "during-a-stall", "waiting-for-headers", "during-a-retry-wait"],
 )
+@on_every_stack
 async def test_cancelling_the_client_frees_everything_promptly(
-    slow_server: str, model: str, max_retries: int
+    slow_server: str, model: str, max_retries: int, stack: str
 ) -> None:
     """A cancelled client.complete() returns within the scope's deadline and leaves the pool of one usable."""
     sockets_before = open_sockets()
     async with (
-        httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http,
+        http_client(stack, max_connections=1) as http,
         rs.AsyncClient(
             api_key="sk-cancel-test", base_url=slow_server, http_client=http, max_retries=max_retries
         ) as client,
@@ -369,9 +371,10 @@ async def test_cancelling_the_client_frees_everything_promptly(
 
 
 @pytest.mark.anyio
-async def test_break_out_of_a_client_stream_closes_it_at_once(slow_server: str) -> None:
+@on_every_stack
+async def test_break_out_of_a_client_stream_closes_it_at_once(slow_server: str, stack: str) -> None:
     """break in a client.stream() loop (a slow 50-chunk answer) closes its response within a moment."""
-    async with rs.AsyncClient(api_key="sk-cancel-test", base_url=slow_server) as client:
+    async with rs_client(stack, api_key="sk-cancel-test", base_url=slow_server) as client:
         with anyio.fail_after(5):
             async with client.stream(
                 model="echo", messages=[{"role": "user", "content": LONG_PROMPT}]

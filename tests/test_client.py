@@ -10,6 +10,7 @@ import pytest
 
 import r9s_stream as rs
 from _chat_server import Reply, ScriptedServer, reply_text
+from _stacks import http_client, on_every_stack, rs_client
 from r9s_stream import testing
 
 KEY = "sk-test-3f9a2c7e1b"
@@ -25,10 +26,11 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return backend
 
 
-async def test_stream_yields_chunks_text_and_usage(server: ScriptedServer) -> None:
+@on_every_stack
+async def test_stream_yields_chunks_text_and_usage(server: ScriptedServer, stack: str) -> None:
     """Iterating the stream gives each chunk as it comes, then the rebuilt message and usage."""
     server.script.append(Reply(pieces=reply_text("Hel", "lo", "!")))
-    async with rs.AsyncClient(KEY, server.url) as client:
+    async with rs_client(stack, KEY, server.url) as client:
         async with client.stream(model="m", messages=MESSAGES) as stream:
             texts = [
                 c.delta.content
@@ -44,21 +46,23 @@ async def test_stream_yields_chunks_text_and_usage(server: ScriptedServer) -> No
         assert stream.stats.chunks == 5
 
 
-async def test_complete_returns_the_whole_completion(server: ScriptedServer) -> None:
+@on_every_stack
+async def test_complete_returns_the_whole_completion(server: ScriptedServer, stack: str) -> None:
     """``complete()`` streams to the end and returns the message with its usage."""
     server.script.append(Reply(pieces=reply_text("a", "b")))
-    async with rs.AsyncClient(KEY, server.url) as client:
+    async with rs_client(stack, KEY, server.url) as client:
         completion = await client.complete(model="m", messages=MESSAGES)
     assert completion.choices[0].message.content == "ab"
     assert completion.usage is not None
     assert completion.usage.total_tokens == 5
 
 
-async def test_request_body_and_headers(server: ScriptedServer) -> None:
+@on_every_stack
+async def test_request_body_and_headers(server: ScriptedServer, stack: str) -> None:
     """The POST carries the model, messages, stream flags, extra fields, auth and user agent."""
     server.script.append(Reply(pieces=reply_text("ok")))
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
-    async with rs.AsyncClient(KEY, server.url + "/") as client:
+    async with rs_client(stack, KEY, server.url + "/") as client:
         await client.complete(model="glm-5", messages=MESSAGES, temperature=0.2, tools=tools, seed=7)
     [request] = server.received
     assert request.path == "/v1/chat/completions"
@@ -77,10 +81,11 @@ async def test_request_body_and_headers(server: ScriptedServer) -> None:
     assert request.headers["content-type"] == "application/json"
 
 
-async def test_stream_options_can_be_replaced_or_left_out(server: ScriptedServer) -> None:
+@on_every_stack
+async def test_stream_options_can_be_replaced_or_left_out(server: ScriptedServer, stack: str) -> None:
     """A caller's ``stream_options`` replaces the default; ``None`` removes it from the body."""
     server.script.extend([Reply(pieces=reply_text("x")), Reply(pieces=reply_text("y"))])
-    async with rs.AsyncClient(KEY, server.url) as client:
+    async with rs_client(stack, KEY, server.url) as client:
         await client.complete(model="m", messages=MESSAGES, stream_options={"include_usage": False})
         await client.complete(model="m", messages=MESSAGES, stream_options=None)
     first, second = (request.body for request in server.received)
@@ -89,32 +94,37 @@ async def test_stream_options_can_be_replaced_or_left_out(server: ScriptedServer
     assert second["stream"] is True
 
 
-async def test_no_authorization_header_without_a_key(server: ScriptedServer) -> None:
+@on_every_stack
+async def test_no_authorization_header_without_a_key(server: ScriptedServer, stack: str) -> None:
     """Without a key (argument or R9S_API_KEY) no Authorization header is sent at all."""
     server.script.append(Reply(pieces=reply_text("x")))
-    async with rs.AsyncClient(base_url=server.url) as client:
+    async with rs_client(stack, base_url=server.url) as client:
         await client.complete(model="m", messages=MESSAGES)
     assert "authorization" not in server.received[0].headers
 
 
+@on_every_stack
 async def test_environment_supplies_key_and_base_url(
-    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, stack: str
 ) -> None:
     """R9S_API_KEY (its stray newline dropped) and R9S_BASE_URL are used when no argument is given."""
     monkeypatch.setenv("R9S_API_KEY", "sk-from-env\n")
     monkeypatch.setenv("R9S_BASE_URL", server.url + "/")
     server.script.append(Reply(pieces=reply_text("x")))
-    async with rs.AsyncClient() as client:
+    async with rs_client(
+        stack,
+    ) as client:
         assert client.base_url == server.url
         await client.complete(model="m", messages=MESSAGES)
     assert server.received[0].headers["authorization"] == "Bearer sk-from-env"
 
 
-async def test_default_headers_are_added_and_can_override(server: ScriptedServer) -> None:
+@on_every_stack
+async def test_default_headers_are_added_and_can_override(server: ScriptedServer, stack: str) -> None:
     """``default_headers`` go on every request and win over the client's own headers."""
     server.script.append(Reply(pieces=reply_text("x")))
     headers = {"X-Team": "search", "User-Agent": "my-app/2", "Authorization": "Bearer other"}
-    async with rs.AsyncClient(KEY, server.url, default_headers=headers) as client:
+    async with rs_client(stack, KEY, server.url, default_headers=headers) as client:
         await client.complete(model="m", messages=MESSAGES)
     sent = server.received[0].headers
     assert (sent["x-team"], sent["user-agent"], sent["authorization"]) == (
@@ -159,11 +169,12 @@ def test_repr_hides_the_key() -> None:
     assert "api_key=None" in repr(rs.AsyncClient(base_url="http://127.0.0.1:9/v1"))
 
 
-async def test_a_server_echoing_the_key_does_not_leak_it(server: ScriptedServer) -> None:
+@on_every_stack
+async def test_a_server_echoing_the_key_does_not_leak_it(server: ScriptedServer, stack: str) -> None:
     """A 401 whose message repeats the key yields an error whose text and body omit it."""
     body = {"error": {"message": f"Incorrect API key provided: {KEY}", "type": "invalid_request_error"}}
     server.script.append(Reply(401, {"content-type": "application/json"}, [msgspec.json.encode(body)]))
-    async with rs.AsyncClient(KEY, server.url) as client:
+    async with rs_client(stack, KEY, server.url) as client:
         with pytest.raises(rs.APIStatusError) as caught:
             await client.complete(model="m", messages=MESSAGES)
     error = caught.value
@@ -173,12 +184,15 @@ async def test_a_server_echoing_the_key_does_not_leak_it(server: ScriptedServer)
         assert KEY not in text
 
 
-async def test_logs_never_contain_the_key(server: ScriptedServer, caplog: pytest.LogCaptureFixture) -> None:
+@on_every_stack
+async def test_logs_never_contain_the_key(
+    server: ScriptedServer, caplog: pytest.LogCaptureFixture, stack: str
+) -> None:
     """Everything logged during retries (ours, httpx's, httpcore's, at DEBUG) omits the key."""
     echo = msgspec.json.encode({"error": {"message": f"busy, {KEY}"}})
     server.script.extend([Reply(503, {"retry-after-ms": "0"}, [echo]), Reply(pieces=reply_text("x"))])
     with caplog.at_level(logging.DEBUG):
-        async with rs.AsyncClient(KEY, server.url) as client:
+        async with rs_client(stack, KEY, server.url) as client:
             await client.complete(model="m", messages=MESSAGES)
     retries = [r for r in caplog.records if r.name == "r9s_stream"]
     assert len(retries) == 1
@@ -191,10 +205,11 @@ async def test_logs_never_contain_the_key(server: ScriptedServer, caplog: pytest
 # --- who closes what -------------------------------------------------------------------------
 
 
-async def test_a_callers_http_client_is_used_and_left_open(server: ScriptedServer) -> None:
-    """A shared httpx client carries the requests and stays open after the client closes."""
+@on_every_stack
+async def test_a_callers_http_client_is_used_and_left_open(server: ScriptedServer, stack: str) -> None:
+    """A shared httpx or httpx2 client carries the requests and stays open after the client closes."""
     server.script.append(Reply(pieces=reply_text("x")))
-    async with httpx.AsyncClient(headers={"X-Pool": "shared"}) as http:
+    async with http_client(stack, headers={"X-Pool": "shared"}) as http:
         async with rs.AsyncClient(KEY, server.url, http_client=http) as client:
             await client.complete(model="m", messages=MESSAGES)
         assert not http.is_closed

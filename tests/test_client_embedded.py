@@ -15,6 +15,7 @@ import pytest
 
 import r9s_stream as rs
 from _chat_server import RefusedFirst
+from _stacks import on_every_stack, rs_client
 from r9s_stream import testing
 
 PROMPT = "the quick brown fox"
@@ -45,9 +46,10 @@ def fresh_url() -> Iterator[str]:
         yield url
 
 
-async def test_echo_streams_the_prompt_back_with_usage(shared_url: str) -> None:
+@on_every_stack
+async def test_echo_streams_the_prompt_back_with_usage(shared_url: str, stack: str) -> None:
     """The echo model's reply is the prompt, rebuilt from its chunks, with usage at the end."""
-    async with rs.AsyncClient(KEY, shared_url) as client:
+    async with rs_client(stack, KEY, shared_url) as client:
         completion = await client.complete(model="echo", messages=MESSAGES)
     assert completion.choices[0].message.content == PROMPT
     assert completion.choices[0].finish_reason == "stop"
@@ -55,9 +57,10 @@ async def test_echo_streams_the_prompt_back_with_usage(shared_url: str) -> None:
     assert completion.usage.completion_tokens == len(PROMPT.split())
 
 
-async def test_the_server_sees_the_request_the_client_means(shared_url: str) -> None:
+@on_every_stack
+async def test_the_server_sees_the_request_the_client_means(shared_url: str, stack: str) -> None:
     """Echoed back by ``inspect-request``: the path, the streaming body and the headers."""
-    async with rs.AsyncClient(KEY, shared_url) as client:
+    async with rs_client(stack, KEY, shared_url) as client:
         completion = await client.complete(model="inspect-request", messages=MESSAGES, temperature=0.5)
     content = completion.choices[0].message.content
     assert content is not None
@@ -71,23 +74,26 @@ async def test_the_server_sees_the_request_the_client_means(shared_url: str) -> 
     assert headers["authorization"] == f"Bearer {KEY}"
 
 
-async def test_429_then_success(fresh_url: str) -> None:
+@on_every_stack
+async def test_429_then_success(fresh_url: str, stack: str) -> None:
     """``status-429-x1`` refuses once with retry-after-ms; the retry gets the reply."""
-    async with rs.AsyncClient(KEY, fresh_url) as client:
+    async with rs_client(stack, KEY, fresh_url) as client:
         completion = await client.complete(model="status-429-x1", messages=MESSAGES)
     assert completion.choices[0].message.content == PROMPT
 
 
-async def test_503_twice_then_success(fresh_url: str) -> None:
+@on_every_stack
+async def test_503_twice_then_success(fresh_url: str, stack: str) -> None:
     """Two 503s in a row use up exactly the default two retries, and the third try streams."""
-    async with rs.AsyncClient(KEY, fresh_url) as client:
+    async with rs_client(stack, KEY, fresh_url) as client:
         completion = await client.complete(model="status-503-x2", messages=MESSAGES)
     assert completion.choices[0].message.content == PROMPT
 
 
-async def test_too_many_failures_raise_the_servers_error(fresh_url: str) -> None:
+@on_every_stack
+async def test_too_many_failures_raise_the_servers_error(fresh_url: str, stack: str) -> None:
     """Three 503s exhaust the retries: the error has the server's status, message and request id."""
-    async with rs.AsyncClient(KEY, fresh_url, max_retries=2) as client:
+    async with rs_client(stack, KEY, fresh_url, max_retries=2) as client:
         with pytest.raises(rs.APIStatusError) as caught:
             await client.complete(model="status-503-x3", messages=MESSAGES)
     error = caught.value
@@ -97,11 +103,12 @@ async def test_too_many_failures_raise_the_servers_error(fresh_url: str) -> None
     assert error.request_id
 
 
-async def test_wrong_key_is_refused_without_retry_or_leak() -> None:
+@on_every_stack
+async def test_wrong_key_is_refused_without_retry_or_leak(stack: str) -> None:
     """A 401 for a wrong key is raised at once, and the key appears nowhere in the error."""
     with testing.run_server(api_key="sk-the-right-one") as url:
         started = perf_counter()
-        async with rs.AsyncClient(KEY, url) as client:
+        async with rs_client(stack, KEY, url) as client:
             with pytest.raises(rs.APIStatusError) as caught:
                 await client.complete(model="echo", messages=MESSAGES)
         assert perf_counter() - started < 0.3  # no backoff happened
@@ -118,37 +125,41 @@ async def test_refused_connect_then_success(shared_url: str) -> None:
     assert completion.choices[0].message.content == PROMPT
 
 
-async def test_disconnect_keeps_what_came(shared_url: str) -> None:
+@on_every_stack
+async def test_disconnect_keeps_what_came(shared_url: str, stack: str) -> None:
     """A connection cut after 3 chunks raises IncompleteStreamError with the words that came."""
-    async with rs.AsyncClient(KEY, shared_url) as client:
+    async with rs_client(stack, KEY, shared_url) as client:
         with pytest.raises(rs.IncompleteStreamError) as caught:
             await client.complete(model="fault-disconnect", messages=MESSAGES)
     assert caught.value.completion is not None
     assert_partial_echo(caught.value.completion)
 
 
-async def test_idle_timeout_on_a_stall(shared_url: str) -> None:
+@on_every_stack
+async def test_idle_timeout_on_a_stall(shared_url: str, stack: str) -> None:
     """``fault-stall`` goes quiet after 3 chunks: ``idle_timeout`` ends it, keeping the words."""
-    async with rs.AsyncClient(KEY, shared_url, idle_timeout=0.1) as client:
+    async with rs_client(stack, KEY, shared_url, idle_timeout=0.1) as client:
         with pytest.raises(rs.StreamTimeoutError, match="idle_timeout") as caught:
             await client.complete(model="fault-stall", messages=MESSAGES)
     assert_partial_echo(caught.value.completion)
 
 
 @pytest.mark.parametrize("model", ["fault-stall-start", "fault-slow-headers"])
-async def test_first_token_timeout_on_a_silent_server(shared_url: str, model: str) -> None:
+@on_every_stack
+async def test_first_token_timeout_on_a_silent_server(shared_url: str, model: str, stack: str) -> None:
     """No chunk (headers sent or not) within ``first_token_timeout`` raises StreamTimeoutError."""
     started = perf_counter()
-    async with rs.AsyncClient(KEY, shared_url, first_token_timeout=0.1) as client:
+    async with rs_client(stack, KEY, shared_url, first_token_timeout=0.1) as client:
         with pytest.raises(rs.StreamTimeoutError, match="first_token_timeout"):
             await client.complete(model=model, messages=MESSAGES)
     assert perf_counter() - started < 0.6
 
 
-async def test_total_timeout_on_a_long_paced_reply() -> None:
+@on_every_stack
+async def test_total_timeout_on_a_long_paced_reply(stack: str) -> None:
     """A long reply at a realistic pace is cut at ``total_timeout`` with the words received."""
     with testing.run_server(token_delay=0.005) as url:
-        async with rs.AsyncClient(KEY, url, total_timeout=0.2) as client:
+        async with rs_client(stack, KEY, url, total_timeout=0.2) as client:
             with pytest.raises(rs.StreamTimeoutError, match="total_timeout") as caught:
                 await client.complete(model="long", messages=MESSAGES)
     assert caught.value.completion is not None

@@ -26,6 +26,7 @@ import pytest
 
 import r9s_stream as rs
 from _reliability import IGNORE_HTTPCORE_BODY_GENERATOR, running_loopback_app
+from _stacks import error_class, on_every_stack, rs_client
 from r9s_stream import testing
 from r9s_stream._cli import main as cli_main
 
@@ -109,13 +110,14 @@ def test_the_client_repr_hides_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("route", HOSTILE)
+@on_every_stack
 async def test_errors_never_show_the_key_a_server_echoes(
-    origins: tuple[str, str], route: str, caplog: pytest.LogCaptureFixture
+    origins: tuple[str, str], route: str, caplog: pytest.LogCaptureFixture, stack: str
 ) -> None:
     """Whatever a hostile server echoes, the error, its attributes, traceback and logs hold no key."""
     caplog.set_level(logging.DEBUG)
     base_url = f"{origins[0]}/echo/{route}/v1"
-    async with rs.AsyncClient(api_key=KEY, base_url=base_url, max_retries=0) as client:
+    async with rs_client(stack, api_key=KEY, base_url=base_url, max_retries=0) as client:
         with anyio.fail_after(10), pytest.raises(rs.R9sStreamError) as caught:
             async with client.stream(model="m", messages=MESSAGES) as stream:
                 await stream.until_done()
@@ -125,11 +127,12 @@ async def test_errors_never_show_the_key_a_server_echoes(
 
 
 @pytest.mark.anyio
-async def test_a_retried_request_logs_no_key(caplog: pytest.LogCaptureFixture) -> None:
+@on_every_stack
+async def test_a_retried_request_logs_no_key(caplog: pytest.LogCaptureFixture, stack: str) -> None:
     """The retry log line and httpx's own debug logs never hold the key."""
     caplog.set_level(logging.DEBUG)
     with testing.run_server() as base_url:
-        async with rs.AsyncClient(api_key=KEY, base_url=base_url, max_retries=2) as client:
+        async with rs_client(stack, api_key=KEY, base_url=base_url, max_retries=2) as client:
             with anyio.fail_after(10):
                 completion = await client.complete(model="status-429-x1", messages=MESSAGES)
     assert completion.choices[0].message.content
@@ -222,11 +225,14 @@ async def test_a_cross_origin_redirect_drops_the_key_with_the_client(origins: tu
 
 
 @pytest.mark.anyio
-async def test_the_clients_own_http_client_does_not_follow_redirects(origins: tuple[str, str]) -> None:
+@on_every_stack
+async def test_the_clients_own_http_client_does_not_follow_redirects(
+    origins: tuple[str, str], stack: str
+) -> None:
     """rs.AsyncClient's own httpx client reports a redirect as APIStatusError instead of following it."""
     first, second = origins
     base_url = f"{first}/to/{httpx.URL(second).port}/v1"
-    async with rs.AsyncClient(api_key=KEY, base_url=base_url, max_retries=0) as client:
+    async with rs_client(stack, api_key=KEY, base_url=base_url, max_retries=0) as client:
         with anyio.fail_after(10), pytest.raises(rs.APIStatusError) as caught:
             await client.complete(model="m", messages=MESSAGES)
     assert caught.value.status_code == 307
@@ -272,11 +278,12 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 
 
 @pytest.mark.anyio
-async def test_tls_is_verified_by_default(self_signed: tuple[str, Path]) -> None:
+@on_every_stack
+async def test_tls_is_verified_by_default(self_signed: tuple[str, Path], stack: str) -> None:
     """rs.AsyncClient refuses a self-signed certificate; trusting it explicitly makes the same call work."""
     url, certificate = self_signed
-    async with rs.AsyncClient(api_key=KEY, base_url=f"{url}/v1", max_retries=0) as client:
-        with anyio.fail_after(10), pytest.raises(httpx.ConnectError) as caught:
+    async with rs_client(stack, api_key=KEY, base_url=f"{url}/v1", max_retries=0) as client:
+        with anyio.fail_after(10), pytest.raises(error_class(stack, "ConnectError")) as caught:
             await client.complete(model="m", messages=MESSAGES)
     assert any("CERTIFICATE_VERIFY_FAILED" in text for text in _strings(caught.value))
     trusting = ssl.create_default_context(cafile=str(certificate))
