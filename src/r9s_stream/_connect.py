@@ -264,7 +264,7 @@ def _prepare(
     # Set on the built request, so that they replace the client's defaults (`Accept: */*`)
     # but not the caller's own: ~10 µs a request cheaper than merging them in.
     given = request_arguments.get("headers")
-    given_names = () if given is None else httpx.Headers(given)
+    given_names = () if given is None else given if isinstance(given, httpx.Headers) else httpx.Headers(given)
     for name, value in _STREAM_HEADERS.items():
         if name not in given_names:
             request.headers[name] = value

@@ -80,7 +80,10 @@ def default_http_client(
     and the environment's proxies and certificates are honoured, as with a plain client.
     """
     if transport not in TRANSPORTS:
-        raise ValueError(f"transport must be one of {', '.join(map(repr, TRANSPORTS))}, got {transport!r}")
+        raise ValueError(
+            f"transport must be one of {', '.join(map(repr, TRANSPORTS))}, got {transport!r}"
+            " (for a transport object: http_client=httpx.AsyncClient(transport=...))"
+        )
     limits = httpx.Limits(
         max_connections=max_connections,
         max_keepalive_connections=max_connections,
