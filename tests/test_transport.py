@@ -75,7 +75,7 @@ async def test_the_default_client_holds_more_than_a_hundred_streams_at_once(
     """101 streams open together through one default client: none waits for a pooled connection."""
     count = 101
     server.script.extend(Reply(pieces=reply_text("a", "b"), stall_after=1) for _ in range(count))
-    timeout = httpx.Timeout(10.0, pool=2.0)  # a capped pool would fail the 101st here
+    timeout = httpx.Timeout(10.0, pool=5.0)  # a capped pool would fail the 101st here
     opened = 0
     async with rs.AsyncClient(
         base_url=server.url, transport=transport, timeout=timeout, max_retries=0
@@ -92,7 +92,7 @@ async def test_the_default_client_holds_more_than_a_hundred_streams_at_once(
                 await everyone_open.wait()
 
         everyone_open = anyio.Event()
-        with anyio.fail_after(20):
+        with anyio.fail_after(30):
             async with anyio.create_task_group() as group:
                 for _ in range(count):
                     group.start_soon(hold, everyone_open)
