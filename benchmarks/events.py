@@ -15,8 +15,10 @@ memory through ``httpx.MockTransport``:
 - plain: ``async for chunk in stream`` (iterate and accumulate);
 - events: ``async for event in stream.events()``, never reading a snapshot;
 - events + snapshots: the same, reading every ``--every``-th ``ContentDelta.snapshot``; each
-  read is timed on its own: µs per read, the characters it returns, and ns per 1,000
-  characters (a read costs one copy of its text, so that last figure stays flat as N grows).
+  read is timed on its own (µs per read, the characters it returns, ns per character: flat
+  from N = 10,000 to 100,000 when a read costs one copy of its text) beside one plain copy
+  of that much text (``snapshot + "."``, made right after the read, so from a warm cache: a
+  lower bound).
 
 Read shapes: ``burst`` (seeded 1–4 KiB reads, a replay or a fast server) and ``live`` (one
 event per read, a server flushing every token). The flat-cost check is the events row at
@@ -71,10 +73,10 @@ def transport(pieces: list[bytes]) -> httpx.MockTransport:
 
 async def run(
     mode: str, pieces: list[bytes], expected: str, every: int = 100
-) -> tuple[float, float, int, int]:
-    """One timed run: (process seconds, seconds in snapshot reads, reads, characters they returned)."""
+) -> tuple[float, float, float, int, int]:
+    """One run: (process seconds, seconds in snapshot reads, in as many plain copies, reads, characters)."""
     reads = copied = deltas = 0
-    reading = 0.0
+    reading = copying = 0.0
     async with httpx.AsyncClient(transport=transport(pieces)) as http:
         started = time.process_time()
         async with rs.aconnect_chat_stream(http, "POST", URL, json={}) as stream:
@@ -91,14 +93,18 @@ async def run(
                         if deltas % every == 0:
                             before = time.perf_counter()
                             snapshot = event.snapshot
-                            reading += time.perf_counter() - before
+                            between = time.perf_counter()
+                            (snapshot + ".").__len__()  # the reference: one copy of as much text
+                            after = time.perf_counter()
+                            reading += between - before
+                            copying += after - between
                             copied += len(snapshot)
                             reads += 1
             content = stream.completion.choices[0].message.content
         elapsed = time.process_time() - started
     if content != expected:
         raise SystemExit(f"{mode}: the rebuilt content is wrong")
-    return elapsed, reading, reads, copied
+    return elapsed, reading, copying, reads, copied
 
 
 def measure(n: int, shape: str, repeats: int, every: int) -> dict[str, Any]:
@@ -108,18 +114,21 @@ def measure(n: int, shape: str, repeats: int, every: int) -> dict[str, Any]:
     pieces = pieces_of(payload.body, shape)
     times: dict[str, list[float]] = {mode: [] for mode in MODES}
     read_times: list[float] = []
+    copy_times: list[float] = []
     reads = copied = 0
     asyncio.run(run("events", pieces, payload.content))  # warm-up: imports, first-run caches
     for _ in range(repeats):
         for mode in MODES:
-            elapsed, reading, reads, copied = asyncio.run(run(mode, pieces, payload.content, every))
+            elapsed, reading, copying, reads, copied = asyncio.run(run(mode, pieces, payload.content, every))
             times[mode].append(elapsed)
             if mode == "snapshots":
                 read_times.append(reading)
+                copy_times.append(copying)
     per_chunk = {mode: statistics.median(values) / n * 1e6 for mode, values in times.items()}
     per_read = statistics.median(read_times) / max(reads, 1) * 1e6
+    per_copy = statistics.median(copy_times) / max(reads, 1) * 1e6
     chars = copied / max(reads, 1)
-    return {"n": n, "shape": shape, **per_chunk, "per_read": per_read, "chars": chars}
+    return {"n": n, "shape": shape, **per_chunk, "per_read": per_read, "per_copy": per_copy, "chars": chars}
 
 
 def main() -> None:
@@ -148,16 +157,16 @@ def main() -> None:
         return
     print(f"# content stream · median of {repeats} · µs of process time per chunk")
     print(f"# snapshots: every {args.every}th ContentDelta's snapshot read, each read timed on its own")
-    print("| N | reads | plain | events | × plain | + snapshots | µs/read | chars/read | ns per 1k chars |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| N | reads | plain | events | × plain | + snapshots | chars/read | µs/read | ns/char | µs/copy |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in counts:
         for shape in shapes:
             row = measure(n, shape, repeats, args.every)
-            per_1k = row["per_read"] * 1e6 / row["chars"]
             print(
                 f"| {n:,} | {shape} | {row['plain']:.2f} | {row['events']:.2f} "
                 f"| {row['events'] / row['plain']:.2f}× | {row['snapshots']:.2f} "
-                f"| {row['per_read']:.1f} | {row['chars']:,.0f} | {per_1k:.0f} |"
+                f"| {row['chars']:,.0f} | {row['per_read']:.1f} | {row['per_read'] * 1e3 / row['chars']:.2f} "
+                f"| {row['per_copy']:.1f} |"
             )
 
 

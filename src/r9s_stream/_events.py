@@ -54,10 +54,8 @@ class TextSoFar(msgspec.Struct, frozen=True, gc=False, eq=False):
     parse: bool
 
     def text(self) -> str:
-        """The text as of the event: one join of the new pieces (later reads start from it)."""
-        whole = self.parts.text() or ""
-        # A slice of the whole string is the string itself, not a copy.
-        return whole[: self.length]
+        """The text as of the event: one copy of it (later reads start from it)."""
+        return self.parts.prefix(self.length)
 
     def parsed(self) -> Any:
         """The partial JSON value of the text (``None`` unless parsing was asked for)."""

@@ -42,3 +42,36 @@ class TextParts(list[str]):
         """How many non-empty pieces were added (counted when they fold, never per append)."""
         new = self[self.folded :]
         return self.folded_pieces + len(new) - new.count("")
+
+    def prefix(self, length: int) -> str:
+        """The first ``length`` characters, copied once (an event's snapshot; see ``_events``).
+
+        The pieces that hold them become one string, so a later read starts from it; a folded
+        piece the prefix ends inside is split, which copies at most that piece once more.
+        """
+        total = 0
+        count = 0
+        for piece in self:
+            count += 1
+            total += len(piece)
+            if total >= length:
+                break
+        if count <= 1:
+            first = self[0] if self else ""
+            return first if len(first) == length else first[:length]
+        over = total - length  # characters of the last piece past the prefix
+        head = self[:count]
+        rest = []
+        if over > 0:
+            last = head.pop()
+            head.append(last[: len(last) - over])
+            rest.append(last[len(last) - over :])
+        joined = "".join(head)
+        if count > self.folded:  # new pieces go into the join: count them as fold() does
+            new = self[self.folded : count]
+            self.folded_pieces += len(new) - new.count("")
+            self.folded = 1 + len(rest)
+        else:
+            self.folded -= count - 1 - len(rest)
+        self[:count] = [joined, *rest]
+        return joined
