@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._choice_state import reasoning_of
 from ._events import (
     ChoiceDone,
     ContentDelta,
@@ -38,7 +39,8 @@ from ._models import ChatCompletionStreamEvent
 from ._parse import OutputSpec, parse_finished
 
 if TYPE_CHECKING:
-    from ._accumulator import ChatCompletionAccumulator, _ChoiceState, _ToolCallState
+    from ._accumulator import ChatCompletionAccumulator
+    from ._choice_state import ChoiceState, ToolCallState
 
 __all__ = ["EventFold"]
 
@@ -48,7 +50,7 @@ class _CallEvents:
 
     __slots__ = ("done", "length", "position", "tool")
 
-    def __init__(self, tool: _ToolCallState, position: int) -> None:
+    def __init__(self, tool: ToolCallState, position: int) -> None:
         self.tool = tool
         self.position = position
         self.length = 0
@@ -104,7 +106,7 @@ class EventFold:
         parse_content = self._parse_content
         # The last choice seen: one-choice streams look nothing up (no index equals None).
         index: int | None = None
-        state: _ChoiceState | None = None
+        state: ChoiceState | None = None
         seen: _ChoiceEvents | None = None
         for chunk in chunks:
             for choice in chunk.choices:
@@ -173,9 +175,7 @@ class EventFold:
 
     # --- everything but plain content ------------------------------------------------------
 
-    def _add_rare(self, index: int, state: _ChoiceState, seen: _ChoiceEvents, delta: Any, emit: Any) -> None:
-        from ._accumulator import reasoning_of
-
+    def _add_rare(self, index: int, state: ChoiceState, seen: _ChoiceEvents, delta: Any, emit: Any) -> None:
         state.add_extras(delta)  # role, refusal, reasoning, function_call
         reasoning = reasoning_of(delta)
         if reasoning:
@@ -223,11 +223,11 @@ class EventFold:
 
     # --- closing parts -----------------------------------------------------------------------
 
-    def _close_reasoning(self, index: int, state: _ChoiceState, seen: _ChoiceEvents, emit: Any) -> None:
+    def _close_reasoning(self, index: int, state: ChoiceState, seen: _ChoiceEvents, emit: Any) -> None:
         seen.reasoning_open = False
         emit(ReasoningDone(index, state.reasoning.text() or ""))
 
-    def _close_text(self, index: int, state: _ChoiceState, seen: _ChoiceEvents, emit: Any) -> None:
+    def _close_text(self, index: int, state: ChoiceState, seen: _ChoiceEvents, emit: Any) -> None:
         """Close content, refusal and their log probabilities (openai-python's order)."""
         if seen.content_open:
             seen.content_open = False
@@ -260,7 +260,7 @@ class EventFold:
                 parsed = output.parse_arguments_quietly(tool_call.function.name, tool_call.function.arguments)
         emit(ToolCallDone(index, events.position, tool_call, parsed))
 
-    def _close_choice(self, index: int, state: _ChoiceState, seen: _ChoiceEvents, emit: Any) -> None:
+    def _close_choice(self, index: int, state: ChoiceState, seen: _ChoiceEvents, emit: Any) -> None:
         output = self._output
         if output is not None and state.parse is None and state.finish_reason is not None:
             # Parsed once, here, for the Done events and the message alike; the accumulator
@@ -273,7 +273,7 @@ class EventFold:
         seen.done = True
         emit(ChoiceDone(index, state.finish_reason, state.build(output).message))
 
-    def _parsed_content(self, state: _ChoiceState, content: str) -> Any:
+    def _parsed_content(self, state: ChoiceState, content: str) -> Any:
         output = self._output
         if output is None or output.response_format is None:
             return None
