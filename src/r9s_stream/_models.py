@@ -9,6 +9,8 @@ garbage collector away from the millions of small objects a long stream produces
 The rebuilt completion is generic in the response format: ``ChatCompletion[Location]`` has
 ``choices[i].message.parsed: Location | None``. A bare ``ChatCompletion`` means
 ``ChatCompletion[Any]``. The streamed chunk types are not generic (nothing there is parsed).
+The generic ones are GC-tracked (``gc=True``): msgspec before 0.19 refuses ``gc=False`` beside
+``Generic``, and a completion is built once, not once a chunk.
 """
 
 from __future__ import annotations
@@ -191,7 +193,7 @@ class ToolCall(_Wire, kw_only=True):
     function: FunctionCall = msgspec.field(default_factory=FunctionCall)
 
 
-class ChatCompletionMessage(_Wire, Generic[ResponseFormatT], kw_only=True):
+class ChatCompletionMessage(_Wire, Generic[ResponseFormatT], kw_only=True, gc=True):
     """The message of one choice, as a non-streaming response would carry it.
 
     ``parsed`` is the content decoded into the ``response_format`` type when one was given as
@@ -207,7 +209,7 @@ class ChatCompletionMessage(_Wire, Generic[ResponseFormatT], kw_only=True):
     parsed: ResponseFormatT | None = None
 
 
-class ChatCompletionChoice(_Wire, Generic[ResponseFormatT], kw_only=True):
+class ChatCompletionChoice(_Wire, Generic[ResponseFormatT], kw_only=True, gc=True):
     """One rebuilt choice: message, finish reason and log probabilities."""
 
     index: int = 0
@@ -216,7 +218,7 @@ class ChatCompletionChoice(_Wire, Generic[ResponseFormatT], kw_only=True):
     logprobs: ChoiceLogprobs | None = None
 
 
-class ChatCompletion(_Wire, Generic[ResponseFormatT], kw_only=True):
+class ChatCompletion(_Wire, Generic[ResponseFormatT], kw_only=True, gc=True):
     """A whole chat completion, the same shape as a non-streaming response."""
 
     id: str = ""

@@ -6,7 +6,7 @@ mode: the root is the type's own object schema (not a ``$ref``), every object ha
 dropped (a field whose type admits ``None`` stays nullable; any other field must be sent),
 and msgspec's ``discriminator`` hint for tagged unions is dropped (the ``anyOf`` and each
 member's tag remain). What strict mode cannot say (a ``dict`` with free keys, ``Any``, a
-tuple, ``bytes``, ``Decimal``, length limits, sets) raises ``TypeError`` naming the field,
+tuple, ``bytes``, ``Decimal``, length limits) raises ``TypeError`` naming the field,
 here rather than as a 400 from the server.
 """
 
@@ -32,8 +32,9 @@ _KEYWORDS = {
     "null": frozenset(),
 }
 _FORMATS = frozenset({"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"})
-# Hints that strict mode rejects but whose absence changes nothing the model must produce.
-_DROPPED = frozenset({"default", "discriminator"})
+# Keywords strict mode rejects whose absence loses nothing once the answer is decoded:
+# `uniqueItems` (a set) — duplicates collapse when the array is decoded into the set.
+_DROPPED = frozenset({"default", "discriminator", "uniqueItems"})
 
 
 def response_format(type_: type[Any], *, name: str | None = None, strict: bool = True) -> dict[str, Any]:
@@ -183,6 +184,8 @@ def _strict(node: dict[str, Any], defs: dict[str, Any], path: str) -> dict[str, 
         extra = set(node) - _ANNOTATIONS
         if extra:
             raise _unsupported(path, f"keywords {sorted(extra)} beside anyOf")
+        # null last, whichever order the msgspec release lists it in (0.18 puts it first).
+        alternatives.sort(key=lambda alternative: alternative.get("type") == "null")
         return {**node, "anyOf": alternatives}
     if "enum" in node or "const" in node:
         extra = set(node) - _ANNOTATIONS - {"enum", "const", "type"}
@@ -219,8 +222,6 @@ def _explain(kind: str, extra: set[str]) -> str:
         return "a tuple (fixed positions): use a Struct or a list"
     if "contentEncoding" in extra:
         return "bytes: use str"
-    if "uniqueItems" in extra:
-        return "a set: use a list"
     return f"{kind} keywords {sorted(extra)}"
 
 
