@@ -113,3 +113,27 @@ async def test_events_after_reading_chunks_is_a_clear_error() -> None:
         await stream.__anext__()
         with pytest.raises(RuntimeError, match="before the first chunk"):
             await stream.events().__anext__()
+
+
+@pytest.mark.anyio
+async def test_tool_calls_of_one_choice_only() -> None:
+    """With n = 2, ``tool_calls(choice=1)`` hands out choice 1's calls and nothing of choice 0."""
+    scenario = testing.ChatScenario(tool_calls=[WEATHER], n=2)
+    async with (
+        httpx.AsyncClient(transport=scenario.transport()) as http,
+        rs.aconnect_chat_stream(http, "POST", URL) as stream,
+    ):
+        calls = [call async for call in stream.tool_calls(choice=1)]
+    assert [(call.choice, call.index, call.name) for call in calls] == [(1, 0, "get_weather")]
+
+
+@pytest.mark.anyio
+async def test_events_need_the_accumulator() -> None:
+    """A stream opened with accumulate=False has no events, and says so."""
+    scenario = testing.ChatScenario(text="a b")
+    async with (
+        httpx.AsyncClient(transport=scenario.transport()) as http,
+        rs.aconnect_chat_stream(http, "POST", URL, accumulate=False) as stream,
+    ):
+        with pytest.raises(RuntimeError, match="accumulate=False"):
+            await stream.events().__anext__()
