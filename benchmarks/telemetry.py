@@ -5,14 +5,18 @@ Four set-ups read the same generated content stream through ``AsyncClient.comple
 flushing every token) and seeded 1–4 KiB reads (a fast server or a replay):
 
 - ``absent``: as if ``opentelemetry-api`` were not installed (the ``otel`` extra absent);
-- ``idle``: the API installed, no SDK configured (the global no-op providers);
+- ``idle``: the API installed and imported by the application, no provider set (the global
+  no-op ones); an application that never imports it costs what ``absent`` costs;
 - ``sdk``: the SDK with an in-memory span exporter and metric reader, given to the client;
 - ``sdk+content``: the same with ``capture_message_content=True``.
 
 Each set-up runs streams of two lengths, interleaved with the others so load drift hits all
 alike; the per-chunk cost is the slope between the two lengths (median times), the fixed
-cost per stream the rest. ``--callgrind`` counts instructions instead of time (valgrind, one
-subprocess per measurement, the same slope): exact where timings on a shared machine are not.
+cost per stream the rest. ``--callgrind`` counts instructions instead of time: valgrind runs
+a process reading a stream three times and one reading it twice, and the difference is one
+warm stream, exact to a few instructions where timings on a shared machine are not; then the
+same slope. ``--baseline-src`` adds the same count for another source tree (one from before
+telemetry existed).
 
     python benchmarks/telemetry.py                     # N=200 and 2000, 9 repeats, time
     python benchmarks/telemetry.py --callgrind         # instruction counts (slow: minutes)
@@ -42,6 +46,7 @@ from _payloads import make_payload, split_pieces
 
 import r9s_stream as rs
 
+HERE = Path(__file__).resolve().parent
 SETUPS = ("absent", "idle", "sdk", "sdk+content")
 # With --baseline-src: the same stream read by an r9s_stream from before telemetry existed.
 BEFORE = "before telemetry"
@@ -141,16 +146,22 @@ async def _timings(ns: list[int], repeats: int) -> dict[tuple[str, str, int], fl
 
 
 def _instructions(setup: str, shape: str, n: int, baseline_src: str | None) -> int:
-    """Instructions valgrind counts for one run of this script reading ``n`` chunks twice.
+    """Instructions one warm stream of ``n`` chunks costs: a process reading it 3 times, less 2 times.
 
-    Counts repeat to a few instructions from run to run (hash seed fixed), so the slope
-    between two lengths is exact where timings are not.
+    Counts repeat to a few instructions from run to run (hash seed fixed, bytecode compiled
+    beforehand), so the difference is exact where timings are not.
     """
+    three, two = (_process_instructions(setup, shape, n, streams, baseline_src) for streams in (3, 2))
+    return three - two
+
+
+def _process_instructions(setup: str, shape: str, n: int, streams: int, baseline_src: str | None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "callgrind.out"
         command = [
             *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
             *(sys.executable, __file__, "--one", "absent" if setup == BEFORE else setup, shape, str(n)),
+            str(streams),
         ]
         env = {**os.environ, "PYTHONHASHSEED": "0"}
         if setup == BEFORE and baseline_src is not None:
@@ -162,6 +173,11 @@ def _instructions(setup: str, shape: str, n: int, baseline_src: str | None) -> i
         if match is None:
             raise SystemExit(f"no instruction count in valgrind's output: {done.stderr[-500:]}")
         return int(match.group(1))
+
+
+async def _repeat(runner: Runner, streams: int) -> None:
+    for _ in range(streams):
+        await runner.run()
 
 
 def _table(
@@ -199,23 +215,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="with --callgrind: also count an r9s_stream source tree from before telemetry (its src/)",
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: N=50,200, 2 repeats")
-    parser.add_argument("--one", nargs=3, metavar=("SETUP", "SHAPE", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=4, metavar=("SETUP", "SHAPE", "N", "STREAMS"), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.one:  # under valgrind: one warm-up run, then the measured one
-        setup, shape, n = args.one
-        runner = Runner(setup, _pieces(int(n), shape))
-        asyncio.run(runner.run())
-        asyncio.run(runner.run())
+    if args.one:  # under valgrind: read the same stream STREAMS times in one event loop
+        setup, shape, n, streams = args.one
+        asyncio.run(_repeat(Runner(setup, _pieces(int(n), shape)), int(streams)))
         return
     ns = [50, 200] if args.quick else sorted(int(n) for n in args.n.split(","))
     if len(ns) != 2:
         raise SystemExit("--n takes two lengths")
     print(f"# Telemetry overhead, content stream, N={ns[0]} and {ns[1]}\n\n{machine()}\n")
     if args.callgrind:
+        sources = [
+            str(HERE.parent / "src"),
+            HERE.as_posix(),
+            *([args.baseline_src] if args.baseline_src else []),
+        ]
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", *sources], check=True
+        )  # no compiling inside
         setups = (*SETUPS, BEFORE) if args.baseline_src else SETUPS
         keys = [(setup, shape, n) for shape in SHAPES for n in ns for setup in setups]
         with ThreadPoolExecutor(args.jobs) as pool:
