@@ -67,3 +67,11 @@ def test_parse_benchmark_quick_prints_both_rows() -> None:
     out = _run("parse.py", "--quick")
     assert "| N chunks | reads | plain µs/chunk | parsed µs/chunk | parse × plain |" in out
     assert out.count("| 208 |") == 2
+
+
+def test_telemetry_benchmark_quick_prints_the_table() -> None:
+    """`telemetry.py --quick` reads a stream with each telemetry set-up in both read shapes."""
+    out = _run("telemetry.py", "--quick")
+    assert "| set-up | read shape | µs/chunk |" in out
+    for setup in ("absent", "idle", "sdk", "sdk+content"):
+        assert out.count(f"| {setup} |") == 2, setup

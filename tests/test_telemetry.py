@@ -314,3 +314,16 @@ async def test_each_llmock_fault_ends_one_span_with_its_error_type(
             ) as stream:
                 await stream.until_done()
     _assert_error(otel, error_class.__name__)
+
+
+async def test_reading_semantic_events_ends_the_span_the_same_way(otel: Recorded, server_url: str) -> None:
+    """``stream.tool_calls()`` to the end: one span, the tool-call finish reason, no error."""
+    async with (
+        _client(otel, server_url) as client,
+        client.stream(model="tool-call", messages=MESSAGES) as stream,
+    ):
+        calls = [call async for call in stream.tool_calls()]
+    assert len(calls) == 1
+    span = otel.span()
+    assert (span.attributes or {})["gen_ai.response.finish_reasons"] == ("tool_calls",)
+    assert (span.attributes or {})["r9s.stream.outcome"] == "done"
