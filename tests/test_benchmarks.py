@@ -73,8 +73,7 @@ def test_parse_benchmark_quick_prints_both_rows() -> None:
 
 def test_telemetry_benchmark_quick_prints_the_table() -> None:
     """`telemetry.py --quick` reads a stream with each telemetry set-up in both read shapes."""
-    if importlib.util.find_spec("opentelemetry.sdk") is None:  # a dev dependency, absent in the lowest pass
-        pytest.skip("the OpenTelemetry SDK is not installed")
+    pytest.importorskip("opentelemetry.sdk", reason="the SDK (a dev dependency) is not in the lowest pass")
     out = _run("telemetry.py", "--quick")
     assert "| set-up | read shape | µs/chunk |" in out
     for setup in ("absent", "idle", "sdk", "sdk+content"):
