@@ -38,6 +38,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -119,11 +120,19 @@ class Runner:
 
 def _pretend_absent(absent: bool) -> None:
     """Put telemetry in the state its lazy import ends in when ``opentelemetry`` is not installed."""
+    if _INSTRUMENTS is not None:
+        vars(_INSTRUMENTS)["_unavailable"] = absent
+
+
+def _instruments_module() -> ModuleType | None:
     try:
-        module = importlib.import_module("r9s_stream._telemetry_instruments")
+        return importlib.import_module("r9s_stream._telemetry_instruments")
     except ImportError:  # an r9s_stream from before telemetry (--baseline-src): nothing to switch
-        return
-    vars(module)["_unavailable"] = absent
+        return None
+
+
+# Looked up once: a failing import per stream would scan sys.path every time (≈ 200k instructions).
+_INSTRUMENTS = _instruments_module()
 
 
 async def _timings(ns: list[int], repeats: int) -> dict[tuple[str, str, int], float]:
@@ -209,6 +218,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--n", default="200,2000", help="two stream lengths in chunks (default 200,2000)")
     parser.add_argument("--repeats", type=int, default=9, help="timed runs per measurement (default 9)")
     parser.add_argument("--callgrind", action="store_true", help="count instructions with valgrind")
+    parser.add_argument("--setups", default=",".join(SETUPS), help="with --callgrind: which set-ups to count")
     parser.add_argument("--jobs", type=int, default=2, help="valgrind runs at once (default 2)")
     parser.add_argument(
         "--baseline-src",
@@ -238,7 +248,8 @@ def main(argv: list[str] | None = None) -> None:
         subprocess.run(
             [sys.executable, "-m", "compileall", "-q", *sources], check=True
         )  # no compiling inside
-        setups = (*SETUPS, BEFORE) if args.baseline_src else SETUPS
+        chosen = tuple(setup for setup in SETUPS if setup in args.setups.split(","))
+        setups = (*chosen, BEFORE) if args.baseline_src else chosen
         keys = [(setup, shape, n) for shape in SHAPES for n in ns for setup in setups]
         with ThreadPoolExecutor(args.jobs) as pool:
             counts = pool.map(
