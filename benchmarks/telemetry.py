@@ -81,6 +81,9 @@ def _transport(pieces: list[bytes]) -> httpx.MockTransport:
 
 def _client_options(setup: str) -> tuple[dict[str, Any], Callable[[], None]]:
     """The AsyncClient arguments of a set-up, and what empties its exporters between runs."""
+    if setup == "idle":  # the application imported the API (as setting up an SDK would), set nothing
+        import opentelemetry.metrics
+        import opentelemetry.trace  # noqa: F401
     if setup in ("absent", "idle"):
         return {}, lambda: None
     from opentelemetry.sdk.metrics import MeterProvider
