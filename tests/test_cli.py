@@ -228,17 +228,14 @@ def test_serve_on_a_busy_port_is_one_error_line() -> None:
     assert_one_error_line(result, f"cannot listen on 127.0.0.1:{port}")
 
 
-def test_demo_streams_from_the_embedded_server_quickly() -> None:
-    """`demo` starts the server, streams two chats with usage, stops it, in a few seconds."""
-    started = time.monotonic()
+def test_demo_streams_from_the_embedded_server() -> None:
+    """`demo` starts the server, streams two chats with usage and stops it (speed is a benchmark's job)."""
     result = run("demo")
-    elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     assert "Every word you read arrived as its own chunk" in result.stdout
     assert "→ tool call get_weather(" in result.stdout
     assert result.stdout.count(" completion = ") == 2
     assert "Stopped the server" in result.stdout
-    assert elapsed < 6
 
 
 def test_installed_script_reports_its_version() -> None:
