@@ -45,10 +45,10 @@ class LoopbackServer:
             raise SystemExit(f"the loopback server did not start: {line!r}")
         self.port = int(line.split()[1])
 
-    def base_url(self, kind: str, n: int) -> str:
+    def base_url(self, kind: str, n: int, pieces: str = "burst") -> str:
         if self.embedded:
             return f"http://127.0.0.1:{self.port}/v1"
-        return f"http://127.0.0.1:{self.port}/{kind}/{n}/v1"
+        return f"http://127.0.0.1:{self.port}/{kind}/{n}/{pieces}/v1"
 
     def close(self) -> None:
         if self.process.poll() is None:

@@ -18,9 +18,12 @@ import json
 import random
 from dataclasses import dataclass, field
 
-__all__ = ["KINDS", "Payload", "make_payload", "split_pieces"]
+__all__ = ["KINDS", "PIECES", "Payload", "cut", "make_payload", "split_events", "split_pieces"]
 
 KINDS = ("content", "tools")
+# How a body is cut into reads: `burst` = seeded 1–4 KiB pieces (a fast server or a replay),
+# `event` = one event per read (a live server flushing every token).
+PIECES = ("event", "burst")
 MIN_CHUNKS = 8
 
 _ID = "chatcmpl-ABfwCjPMi0ubw56UyMIIeNfJzyogq"
@@ -156,6 +159,24 @@ def split_pieces(body: bytes, seed: int = 0, low: int = 1024, high: int = 4096) 
         pieces.append(body[position : position + step])
         position += step
     return pieces
+
+
+def split_events(body: bytes) -> list[bytes]:
+    """Cut ``body`` after every event's blank line: one event per read, as live servers send."""
+    events = body.split(b"\n\n")
+    pieces = [event + b"\n\n" for event in events[:-1]]
+    if events[-1]:
+        pieces.append(events[-1])
+    return pieces
+
+
+def cut(body: bytes, pieces: str, seed: int = 0) -> list[bytes]:
+    """``body`` in the reads of the ``pieces`` regime (see ``PIECES``)."""
+    if pieces == "event":
+        return split_events(body)
+    if pieces == "burst":
+        return split_pieces(body, seed)
+    raise ValueError(f"pieces must be one of {PIECES}, got {pieces!r}")
 
 
 def echo_prompt(chunks: int) -> str:

@@ -3,9 +3,11 @@
 Run by the benchmarks in a subprocess, so the server has its own interpreter (and GIL) and
 the client's numbers are not distorted by serving. Bodies are generated once at start-up
 (``--bodies content:10000,tools:10000``, the same seeded generator as the client's check),
-cut into 1–4 KiB pieces and sent as they are: the server does no per-request work beyond
-writing them. ``POST /{kind}/{n}/v1/chat/completions`` answers with that body, whatever the
-request says. Prints ``PORT <port>`` once listening. With ``--embedded`` it runs r9s_stream's
+cut into reads (1–4 KiB pieces, and one event per piece) and sent as they are, one write
+each: the server does no per-request work beyond writing them.
+``POST /{kind}/{n}/v1/chat/completions`` answers with the 1–4 KiB pieces and
+``POST /{kind}/{n}/event/v1/chat/completions`` with one event per write, whatever the request
+says. Prints ``PORT <port>`` once listening. With ``--embedded`` it runs r9s_stream's
 own embedded server instead (``r9s-stream serve`` with no token delay), which generates
 every stream per request and sends one event per write.
 
@@ -20,7 +22,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import uvicorn
-from _payloads import make_payload, split_pieces
+from _payloads import PIECES, cut, make_payload
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,7 +38,7 @@ _HEADERS = [
 class App:
     """A minimal ASGI app: one route per pre-generated body."""
 
-    def __init__(self, bodies: dict[tuple[str, int], list[bytes]]) -> None:
+    def __init__(self, bodies: dict[tuple[str, int, str], list[bytes]]) -> None:
         self.bodies = bodies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -49,7 +51,8 @@ class App:
         parts = scope["path"].strip("/").split("/")
         pieces = None
         if len(parts) >= 2 and parts[1].isdigit():
-            pieces = self.bodies.get((parts[0], int(parts[1])))
+            regime = parts[2] if len(parts) >= 3 and parts[2] in PIECES else "burst"
+            pieces = self.bodies.get((parts[0], int(parts[1]), regime))
         if pieces is None:
             await send({"type": "http.response.start", "status": 404, "headers": []})
             await send({"type": "http.response.body", "body": b"no such stream"})
@@ -69,10 +72,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    bodies: dict[tuple[str, int], list[bytes]] = {}
+    bodies: dict[tuple[str, int, str], list[bytes]] = {}
     for spec in filter(None, args.bodies.split(",")):
         kind, n = spec.split(":")
-        bodies[kind, int(n)] = split_pieces(make_payload(kind, int(n), args.seed).body, args.seed)
+        body = make_payload(kind, int(n), args.seed).body
+        for regime in PIECES:
+            bodies[kind, int(n), regime] = cut(body, regime, args.seed)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))

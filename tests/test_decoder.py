@@ -566,3 +566,46 @@ def test_multi_line_events_survive_every_split(eol: bytes) -> None:
     contents, decoder = decode(*[body[i : i + 1] for i in range(len(body))])
     assert contents == ["joined"]
     assert isinstance(decoder.error, rs.StreamAPIError)
+
+
+# --- one event per read (the live-server shape, decoded on a short path) ----------------------
+
+
+def test_one_event_per_read_gives_the_same_chunks_as_one_read() -> None:
+    """Reads of one event each (what a server flushing every token sends) decode as the whole body does."""
+    events = [b"data: " + chunk(str(n)) + b"\n\n" for n in range(5)] + [DONE]
+    assert decode(*events)[0] == decode(b"".join(events))[0]
+    contents, decoder = decode(*events)
+    assert contents == ["0", "1", "2", "3", "4"]
+    assert decoder.done
+    assert decoder.events_seen == 6
+
+
+@pytest.mark.parametrize("line_break", [b"\r", b"\n", b"\r\n"])
+def test_a_line_break_inside_a_one_event_read_ends_the_data_line(line_break: bytes) -> None:
+    """JSON may hold a raw line break as whitespace, SSE may not: the data line ends there."""
+    good = b"data: " + chunk("ok") + b"\n\n"
+    broken = b'data: {"choices":[],' + line_break + b'"id":"c2"}\n\n'
+    contents, decoder = decode(good, broken)
+    assert contents == ["ok"]
+    assert isinstance(decoder.error, rs.StreamDecodeError)
+    assert decoder.error.data == '{"choices":[],'
+
+
+@pytest.mark.parametrize("field", [b"id: 1 ", b"event:", b": com "])
+def test_a_one_event_read_that_is_not_data_dispatches_no_chunk(field: bytes) -> None:
+    """A field or comment whose value happens to hold JSON after six bytes is not a `data:` event."""
+    good = b"data: " + chunk("ok") + b"\n\n"
+    contents, decoder = decode(good, field + chunk("no") + b"\n\n", DONE)
+    assert contents == ["ok"]
+    assert decoder.done
+    assert decoder.error is None
+
+
+def test_a_one_event_read_after_an_unended_event_continues_it() -> None:
+    """A read that looks like one whole event, after an event not yet ended, is that event's next line."""
+    first_line = b"data: " + chunk("a") + b"\n"
+    contents, decoder = decode(first_line, b"data: " + chunk("b") + b"\n\n", DONE)
+    assert contents == []
+    assert isinstance(decoder.error, rs.StreamDecodeError)
+    assert decoder.error.data == (chunk("a") + b"\n" + chunk("b")).decode()

@@ -19,6 +19,7 @@ from httpx_sse._decoders import SSEDecoder
 __all__ = ["SSEFramer", "SpecEvent", "parse_event"]
 
 _BOM = b"\xef\xbb\xbf"
+_WHITESPACE = frozenset(b" \t\n\x0b\x0c\r")  # what bytes.strip() removes
 # Bytes of an oversized event kept for its error message.
 _ERROR_HEAD = 256
 
@@ -67,6 +68,11 @@ class SSEFramer:
         self._cr_pending = False
 
     @property
+    def idle(self) -> bool:
+        """True when nothing is held: the next bytes start a new event on a new line."""
+        return not (self._held or self._cr_pending or self._at_start)
+
+    @property
     def buffered(self) -> int:
         """Bytes of an event that has started but not yet ended."""
         return self._held_size
@@ -97,7 +103,7 @@ class SSEFramer:
         held = self._held
         # Only the new bytes are searched: a long event is joined once, when it ends.
         end = data.rfind(b"\n\n")
-        straddles = data[:1] == b"\n" and bool(held) and held[-1][-1:] == b"\n"
+        straddles = data[0] == 10 and bool(held) and held[-1][-1:] == b"\n"  # 10: LF
         if end < 0 and not straddles:
             self._hold(data)
             return None
@@ -108,8 +114,9 @@ class SSEFramer:
         tail = data[end + 2 :]
         self._held = [tail] if tail else []
         self._held_size = len(tail)
-        if not (head or data[:end].strip()):
-            return None  # only blank lines so far
+        # Only blank lines so far? Asked of the bytes only when they start with whitespace.
+        if not head and data[0] in _WHITESPACE and not data[:end].strip():
+            return None
         return head, data, end
 
     def finish(self) -> bytes | None:
