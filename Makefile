@@ -16,7 +16,10 @@ LOCK_FLAGS := --extra dev --extra server --extra otel --universal --python-versi
 # Runtime dependencies (and the peers users hold) whose versions each pass prints.
 SHOWN := httpx|httpx-sse|msgspec|anyio|aiohttp|httpx-aiohttp|jiter|opentelemetry-api|uvicorn|httpx2|openai|llmock|opentelemetry-sdk|httpcore|h11|sniffio
 # Test tools stay at their locked versions in the newest pass: a new linter is not a new runtime.
-TOOLS := pytest|pytest-asyncio|hypothesis|mypy|ruff|uv
+TOOLS := pytest|pytest-asyncio|pytest-xdist|execnet|hypothesis|mypy|ruff|uv
+# One pytest worker per core (pytest-xdist); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
+PYTEST := pytest -n $(PYTEST_WORKERS)
 # The lowest pass runs on the lowest supported Python when the machine has it.
 # (a pyenv shim may exist and still refuse to run, so each candidate is tried).
 LOWEST_PYTHON ?= $(firstword $(shell for p in python3.10 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10; \
@@ -50,7 +53,7 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	@$(BIN)/uv pip list --python $(BIN)/python 2>/dev/null | grep -iE '^($(SHOWN)) ' | sed 's/^/locked: /' || true
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/$(PYTEST) $(PYTEST_ARGS)
 
 ## Refresh the lock to the newest releases within pyproject.toml's ranges (then run make test).
 lock: $(STAMP)
@@ -64,14 +67,14 @@ test-newest: $(STAMP)
 	$(BIN)/uv pip install --quiet --python .venv-newest/bin/python --upgrade --refresh \
 		-c .venv-newest/tools.txt -e '.[$(EXTRAS)]'
 	@$(BIN)/uv pip list --python .venv-newest/bin/python | grep -iE '^($(SHOWN)) ' | sed 's/^/newest: /'
-	.venv-newest/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	.venv-newest/bin/$(PYTEST) -p no:cacheprovider $(PYTEST_ARGS)
 
 ## The suite at the lowest versions pyproject.toml allows (runtime and extras), on the lowest
 ## supported Python, without the test-only peers (their tests skip).
 test-lowest: $(STAMP)
 	rm -rf .venv-lowest
 	$(LOWEST_PYTHON) -m venv .venv-lowest
-	grep -E '^(pytest|pytest-asyncio|hypothesis|trio)==' $(LOCK) > .venv-lowest/tools.txt
+	grep -E '^(pytest|pytest-asyncio|pytest-xdist|execnet|hypothesis|trio)==' $(LOCK) > .venv-lowest/tools.txt
 	$(BIN)/uv pip compile pyproject.toml --extra server --extra otel --resolution lowest-direct \
 		--python .venv-lowest/bin/python --quiet -o .venv-lowest/lowest.txt
 	$(BIN)/uv pip install --quiet --python .venv-lowest/bin/python -r .venv-lowest/lowest.txt \
@@ -79,7 +82,7 @@ test-lowest: $(STAMP)
 	$(BIN)/uv pip install --quiet --python .venv-lowest/bin/python --no-deps -e .
 	@.venv-lowest/bin/python --version | sed 's/^/lowest: /'
 	@$(BIN)/uv pip list --python .venv-lowest/bin/python | grep -iE '^($(SHOWN)) ' | sed 's/^/lowest: /'
-	.venv-lowest/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	.venv-lowest/bin/$(PYTEST) -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/stream.py
