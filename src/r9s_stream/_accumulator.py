@@ -153,6 +153,7 @@ class ChatCompletionAccumulator(Generic[ResponseFormatT]):
         last_index: int | None = None
         state = PLACEHOLDER
         append_content = state.content.append
+        finished = False  # a choice finished in this batch: only then is anything parsed
         for event in events:
             if fingerprint is None:
                 fingerprint = event.system_fingerprint or None
@@ -183,6 +184,7 @@ class ChatCompletionAccumulator(Generic[ResponseFormatT]):
                         state.add_rare(delta)
                 if choice.finish_reason:  # some servers send "" on chunks that do not finish
                     state.finish_reason = choice.finish_reason
+                    finished = True
                 if choice.logprobs is not None:
                     state.add_logprobs(choice.logprobs)
         self._system_fingerprint = fingerprint
@@ -194,7 +196,7 @@ class ChatCompletionAccumulator(Generic[ResponseFormatT]):
         if chunks // FOLD_EVERY != self.chunks // FOLD_EVERY:
             for folding in choices.values():
                 folding.fold()
-        if self._output is not None:
+        if finished and self._output is not None:
             self._parse_finished(self._output)
         return _NO_EVENTS
 
