@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 import pytest
 
 import r9s_stream as rs
+from _output_types import GetWeather, GetWeatherArgs, Location
 from r9s_stream import testing
 from r9s_stream._parse import request_fields
 from r9s_stream._partial import partial_json
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-class Location(msgspec.Struct):
-    city: str
-    temperature: float
-    units: Literal["c", "f"]
-
-
-class GetWeather(msgspec.Struct):
-    """Get the current weather for a city."""
-
-    city: str
-    country: str | None = None
-
-
-class GetWeatherArgs(msgspec.Struct):
-    city: str
-    country: str
-    units: Literal["c", "f"] = "c"
 
 
 DICT_TOOL = {"type": "function", "function": {"name": "get_stock_price", "parameters": {"type": "object"}}}

@@ -4,36 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import msgspec
 import pytest
 
 import r9s_stream as rs
+from _output_types import GetWeather, GetWeatherArgs, Location
 from r9s_stream import testing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MESSAGES = [{"role": "user", "content": "What is the weather in Paris?"}]
-
-
-class Location(msgspec.Struct):
-    city: str
-    temperature: float
-    units: Literal["c", "f"]
-
-
-class GetWeather(msgspec.Struct):
-    """Get the current weather for a city."""
-
-    city: str
-    country: str | None = None
-
-
-class GetWeatherArgs(msgspec.Struct):
-    city: str
-    country: str
-    units: Literal["c", "f"] = "c"
 
 
 def _events(acc: rs.ChatCompletionAccumulator[Any], body: bytes) -> list[rs.StreamEvent]:

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import msgspec
 import pytest
 
 import r9s_stream as rs
+from _output_types import GetWeather, Location
 from r9s_stream import testing
 
 pytestmark = pytest.mark.anyio
 
 MESSAGES = [{"role": "user", "content": "What is the weather in Paris?"}]
-
-
-class Location(msgspec.Struct):
-    city: str
-    temperature: float
-    units: Literal["c", "f"]
-
-
-class GetWeather(msgspec.Struct):
-    """Get the current weather for a city."""
-
-    city: str
-    country: str | None = None
 
 
 @pytest.fixture(params=["asyncio", "trio"])
