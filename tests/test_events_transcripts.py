@@ -25,7 +25,16 @@ FIXTURES = Path(__file__).parent / "fixtures"
 URL = "https://transcripts.test/v1/chat/completions"
 ALL_FILES = sorted(p.name for p in FIXTURES.glob("*.sse"))
 OPENAI_FILES = [name for name in ALL_FILES if name.startswith("openai-python_")]
-SPLITS: list[dict[str, int]] = [{"piece_size": 1}, {"piece_size": 7}, {"seed": 1}, {"seed": 2024}, {}]
+# "timed": a time limit set, so every read takes the stream's careful path, not its short one.
+SPLITS: list[dict[str, int]] = [
+    {"piece_size": 1},
+    {"piece_size": 1, "timed": 1},
+    {"piece_size": 7},
+    {"seed": 1},
+    {"seed": 2024},
+    {"seed": 2024, "timed": 1},
+    {},
+]
 
 
 class Location(msgspec.Struct):
@@ -93,7 +102,10 @@ async def stream_events(
     transport = testing.sse_transport(body, piece_size=split.get("piece_size"), seed=split.get("seed"))
     async with httpx.AsyncClient(transport=transport) as http:
         try:
-            async with rs.aconnect_chat_stream(http, "POST", URL, json={}) as stream:
+            idle_timeout = 60.0 if split.get("timed") else None
+            async with rs.aconnect_chat_stream(
+                http, "POST", URL, json={}, idle_timeout=idle_timeout
+            ) as stream:
                 async for event in stream.events():
                     events.append(event)
         except rs.StreamError as error:

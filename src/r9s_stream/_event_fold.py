@@ -37,6 +37,7 @@ from ._events import (
 )
 from ._models import ChatCompletionStreamEvent
 from ._parse import OutputSpec, parse_finished
+from ._textparts import FOLD_EVERY
 
 if TYPE_CHECKING:
     from ._accumulator import ChatCompletionAccumulator
@@ -99,6 +100,7 @@ class EventFold:
     def add_many(self, chunks: Sequence[ChatCompletionStreamEvent]) -> list[StreamEvent]:
         """Fold chunks in, in order; return their events."""
         accumulator = self._accumulator
+        before = accumulator.chunks
         accumulator.take_headers(chunks)
         out: list[StreamEvent] = []
         emit = out.append
@@ -157,7 +159,8 @@ class EventFold:
                         self._close_choice(index, state, seen, emit)
             if chunk.usage is not None:
                 emit(UsageReceived(chunk.usage))
-        accumulator.fold_pieces()
+        if before // FOLD_EVERY != accumulator.chunks // FOLD_EVERY:  # as add_many of the accumulator
+            accumulator.fold_pieces()
         if self.sink is not None:
             self.sink.extend(out)
         return out

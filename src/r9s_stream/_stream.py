@@ -25,22 +25,20 @@ from ._models import ChatCompletion, ChatCompletionStreamEvent, ResponseFormatT,
 from ._parse import OutputError, OutputSpec
 from ._redact import redact_error
 from ._stats import StreamStats
-from ._transport import is_transport_error, stream_failure
-
-if TYPE_CHECKING:
-    from ._transport import HTTPResponse
+from ._stream_body_end import drain, incomplete_message
+from ._stream_deadlines import Deadlines
+from ._stream_events import iterate_events, iterate_tool_calls
+from ._text_deltas import TextDeltas
+from ._transport import stream_failure
 
 if TYPE_CHECKING:
     from ._telemetry import StreamCall
+    from ._transport import HTTPResponse
 
 __all__ = ["ChatCompletionStream", "TextDeltas"]
 
 _T = TypeVar("_T")
 _OUTPUT_ERRORS = (LengthFinishReasonError, ContentFilterFinishReasonError, OutputValidationError)
-
-# How long and how much to read after [DONE] before closing (see _drain).
-_DRAIN_TIMEOUT = 0.25
-_DRAIN_MAX_BYTES = 65536
 
 
 class ChatCompletionStream(Generic[ResponseFormatT]):
@@ -90,10 +88,8 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
         self._reader: AsyncIterator[bytes] | None = None
         self._failure: StreamError | OutputError | None = None
         self._closed = False
-        self._first_token_timeout = first_token_timeout
-        self._idle_timeout = idle_timeout
-        self._total_timeout = total_timeout
         self._timed = not (first_token_timeout is None and idle_timeout is None and total_timeout is None)
+        self._deadlines = Deadlines(first_token_timeout, idle_timeout, total_timeout) if self._timed else None
         self._event_iterators: list[AsyncGeneratorType[Any, None]] = []  # closed by aclose()
         self._events_iterator: AsyncGeneratorType[StreamEvent, None] | None = None
 
@@ -135,7 +131,7 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
         # One iterator for the stream's life, as for chunks: a second `async for` continues.
         iterator = self._events_iterator
         if iterator is None or iterator.ag_frame is None:
-            iterator = self._events_iterator = self._track(self._iterate_events())
+            iterator = self._events_iterator = self._track(iterate_events(self))
         return iterator
 
     def tool_calls(self, choice: int = 0) -> AsyncIterator[ToolCallDone]:
@@ -144,7 +140,7 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
         They come from ``events()`` (the other events are passed over), so tools can run while
         the model is still streaming.
         """
-        return self._track(self._iterate_tool_calls(choice))
+        return self._track(iterate_tool_calls(self, choice))
 
     async def until_done(self) -> ChatCompletion[ResponseFormatT]:
         """Read the rest of the stream; return the whole completion."""
@@ -215,28 +211,6 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
         self._event_iterators.append(generator)
         return generator
 
-    async def _iterate_events(self) -> AsyncGenerator[StreamEvent, None]:
-        if self._accumulator is None:
-            raise RuntimeError("this stream was opened with accumulate=False: it has no events")
-        fold = self._accumulator.enable_events()  # raises once chunks were read without it
-        fold.sink = []
-        while True:
-            more = await self._next_events()
-            events, fold.sink = fold.sink, []
-            for event in events:
-                yield event
-            if more is None:
-                break
-        if self.done:
-            fold.sink = None
-            for event in fold.finish():
-                yield event
-
-    async def _iterate_tool_calls(self, choice: int) -> AsyncGenerator[ToolCallDone, None]:
-        async for event in self.events():
-            if type(event) is ToolCallDone and event.choice == choice:
-                yield event
-
     async def _next_events(self) -> list[ChatCompletionStreamEvent] | None:
         """The next batch of chunks, or ``None`` at the end; raises a pending failure."""
         decoder = self._decoder
@@ -244,8 +218,8 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
             if self._failure is not None:
                 await self._fail(self._failure)
             if decoder.done or self._closed:
-                if not self._closed:
-                    await self._drain()
+                if not self._closed and self._reader is not None:
+                    await drain(self._reader)
                 await self.aclose()
                 return None
             data = await self._read()
@@ -261,7 +235,7 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
         decoder = self._decoder
         events = decoder.finish()
         if not decoder.stopped:
-            self._failure = IncompleteStreamError(self._incomplete_message())
+            self._failure = IncompleteStreamError(incomplete_message(self.stats))
         return events
 
     def _take(self, events: list[ChatCompletionStreamEvent]) -> None:
@@ -312,8 +286,8 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
         if reader is None:
             reader = self._reader = body_reader(self.response)
         try:
-            if self._timed:
-                with anyio.fail_after(self._delay()):
+            if self._deadlines is not None:
+                with anyio.fail_after(self._deadlines.delay(self.stats)):
                     data = await reader.__anext__()
             else:
                 data = await reader.__anext__()
@@ -327,69 +301,16 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
 
     async def _read_failed(self, exc: Exception) -> NoReturn:
         """Raise what a failed read means: a timeout or a broken stream, else ``exc`` itself."""
-        if isinstance(exc, TimeoutError):
-            await self._fail(StreamTimeoutError(self._timeout_message()))
+        if isinstance(exc, TimeoutError):  # a limit of ours ran out, or the stack's own read timeout
+            deadlines = self._deadlines
+            message = (
+                f"the server stopped sending: {exc!r}" if deadlines is None else deadlines.message(self.stats)
+            )
+            await self._fail(StreamTimeoutError(message))
         failure = stream_failure(exc)  # whichever HTTP stack raised it: mapped in _transport
         if failure is not None:
             await self._fail(*failure)
         raise exc
-
-    async def _drain(self) -> None:
-        """After ``[DONE]``, read the (normally empty) rest of the body, briefly.
-
-        A fully read response returns its connection to the pool, and httpx's chain of async
-        generators finishes: trio warns about every one garbage-collected unfinished.
-        """
-        reader = self._reader
-        if reader is None:
-            return
-        left = _DRAIN_MAX_BYTES
-        with anyio.move_on_after(_DRAIN_TIMEOUT):
-            try:
-                async for data in reader:
-                    left -= len(data)
-                    if left <= 0:
-                        break
-            except Exception as exc:
-                if not is_transport_error(exc):
-                    raise
-                # the completion is already whole; a broken tail changes nothing
-
-    # --- timeouts ------------------------------------------------------------------------
-
-    def _delay(self) -> float | None:
-        now = perf_counter()
-        limits = []
-        if self._idle_timeout is not None:
-            limits.append(self._idle_timeout)
-        # Until the first token, not the first chunk: servers send the role chunk at once,
-        # then may queue the request for a long time.
-        if self._first_token_timeout is not None and self.stats.first_token_at is None:
-            limits.append(self.stats.started_at + self._first_token_timeout - now)
-        if self._total_timeout is not None:
-            limits.append(self.stats.started_at + self._total_timeout - now)
-        return max(0.0, min(limits)) if limits else None
-
-    def _timeout_message(self) -> str:
-        elapsed = perf_counter() - self.stats.started_at
-        if self._total_timeout is not None and elapsed >= self._total_timeout:
-            return f"the stream ran past total_timeout={self._total_timeout}s"
-        if (
-            self._first_token_timeout is not None
-            and self.stats.first_token_at is None
-            and elapsed >= self._first_token_timeout
-        ):
-            return f"no token within first_token_timeout={self._first_token_timeout}s"
-        return f"no data for idle_timeout={self._idle_timeout}s"
-
-    def _incomplete_message(self) -> str:
-        if self.stats.chunks == 0 and self.stats.first_byte_at is None:
-            return (
-                "the server closed the stream without sending anything (an empty 200 body); "
-                "the likely cause is a prompt longer than the model's context window, "
-                "which llama.cpp answers this way"
-            )
-        return f"the stream ended without data: [DONE] after {self.stats.chunks} chunks"
 
     # --- closing -------------------------------------------------------------------------
 
@@ -410,12 +331,9 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
             return
         self._closed = True
         if self.stats.finished_at is None:
-            self.stats.finished_at = perf_counter()
-            usage = self.usage
-            self.stats.completion_tokens = None if usage is None else usage.completion_tokens
             accumulator = self._accumulator
-            self.stats.output_chunks = (
-                self._output_chunks if accumulator is None else accumulator.output_pieces()
+            self.stats.finish(
+                self.usage, self._output_chunks if accumulator is None else accumulator.output_pieces()
             )
         if self._telemetry is not None:
             self._telemetry.stream_closed(self, self._accumulator, self._failure or self._exit_error)
@@ -448,21 +366,3 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
     def __repr__(self) -> str:
         state = "done" if self.done else "closed" if self._closed else "open"
         return f"<ChatCompletionStream {state} chunks={self.stats.chunks} url={self.response.url}>"
-
-
-class TextDeltas:
-    """Async iterator of one choice's content strings (empty strings skipped)."""
-
-    def __init__(self, stream: ChatCompletionStream[Any], choice: int) -> None:
-        self._stream = stream
-        self._choice = choice
-
-    def __aiter__(self) -> TextDeltas:
-        return self
-
-    async def __anext__(self) -> str:
-        async for event in self._stream:
-            for choice in event.choices:
-                if choice.index == self._choice and choice.delta is not None and choice.delta.content:
-                    return choice.delta.content
-        raise StopAsyncIteration
