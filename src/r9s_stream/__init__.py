@@ -55,7 +55,8 @@ from ._models import (
 from ._parse import OutputSpec
 from ._schema import response_format, tool
 from ._stats import StreamStats
-from ._stream import ChatCompletionStream, TextDeltas
+from ._stream import ChatCompletionStream
+from ._text_deltas import TextDeltas
 from ._version import __version__
 
 __all__ = [

@@ -14,10 +14,7 @@ from ._body import body_reader
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
 from ._events import StreamEvent, ToolCallDone
 from ._exceptions import (
-    ContentFilterFinishReasonError,
     IncompleteStreamError,
-    LengthFinishReasonError,
-    OutputValidationError,
     StreamError,
     StreamTimeoutError,
 )
@@ -28,6 +25,7 @@ from ._stats import StreamStats
 from ._stream_body_end import drain, incomplete_message
 from ._stream_deadlines import Deadlines
 from ._stream_events import iterate_events, iterate_tool_calls
+from ._stream_take import take_chunks
 from ._text_deltas import TextDeltas
 from ._transport import stream_failure
 
@@ -35,10 +33,9 @@ if TYPE_CHECKING:
     from ._telemetry import StreamCall
     from ._transport import HTTPResponse
 
-__all__ = ["ChatCompletionStream", "TextDeltas"]
+__all__ = ["ChatCompletionStream"]
 
 _T = TypeVar("_T")
-_OUTPUT_ERRORS = (LengthFinishReasonError, ContentFilterFinishReasonError, OutputValidationError)
 
 
 class ChatCompletionStream(Generic[ResponseFormatT]):
@@ -196,12 +193,12 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
                 if not events:
                     continue
                 if add is not None and len(events) == 1 and stats.first_token_at is not None:
-                    # One event, after the first token: all _take() would do is count and fold.
+                    # One event, after the first token: all take_chunks() would do is count and fold.
                     stats.chunks += 1
                     add(events[0])
                     yield events[0]
                     continue
-                self._take(events)
+                take_chunks(self, events)
             for event in events:
                 yield event
 
@@ -227,7 +224,7 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
             if decoder.error is not None:
                 self._failure = decoder.error
             if events:
-                self._take(events)
+                take_chunks(self, events)
                 return events
 
     def _body_ended(self) -> list[ChatCompletionStreamEvent]:
@@ -237,48 +234,6 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
         if not decoder.stopped:
             self._failure = IncompleteStreamError(incomplete_message(self.stats))
         return events
-
-    def _take(self, events: list[ChatCompletionStreamEvent]) -> None:
-        stats = self.stats
-        stats.chunks += len(events)
-        if stats.first_chunk_at is None:
-            stats.first_chunk_at = perf_counter()
-        accumulator = self._accumulator
-        if accumulator is not None:
-            if self._output is None:
-                if len(events) == 1:  # one event per read, as live servers send: no batch set-up
-                    accumulator.add(events[0])
-                else:
-                    accumulator.add_many(events)
-            else:
-                try:
-                    accumulator.add_many(events)
-                except _OUTPUT_ERRORS as error:
-                    # Raised at the next read: this read's chunks are handed out first.
-                    if self._failure is None:
-                        self._failure = error
-            if stats.first_token_at is None and accumulator.has_output():
-                stats.first_token_at = perf_counter()
-        else:
-            outputs = 0
-            for event in events:
-                if event.usage is not None:
-                    self._usage = event.usage
-                for choice in event.choices:  # _has_output, inlined: a call per chunk costs ~1,000
-                    delta = choice.delta
-                    if delta is not None and (
-                        delta.content
-                        or delta.tool_calls
-                        or delta.refusal
-                        or delta.reasoning_content
-                        or delta.reasoning
-                    ):
-                        outputs += 1
-                        break
-            if outputs:
-                self._output_chunks += outputs
-                if stats.first_token_at is None:
-                    stats.first_token_at = perf_counter()
 
     async def _read(self) -> bytes | None:
         """The next bytes of the body, or ``None`` at its end."""

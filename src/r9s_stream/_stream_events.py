@@ -29,7 +29,7 @@ async def iterate_events(stream: ChatCompletionStream[Any]) -> AsyncGenerator[St
     feed = decoder.feed
     stats = stream.stats
     # With an output spec, a batch can raise a parse error that must wait for the next read:
-    # the stream's _take() holds it back, so parsing streams always take the careful path.
+    # take_chunks() holds it back, so parsing streams always take the careful path.
     fold_chunks = fold.add_many if stream.output is None else None
     while True:
         reader = stream._reader
@@ -42,7 +42,7 @@ async def iterate_events(stream: ChatCompletionStream[Any]) -> AsyncGenerator[St
             or stream._closed
             or stats.first_token_at is None
         ):
-            # The fold hands this read's events to a sink: _take() may raise after folding.
+            # The fold hands this read's events to a sink: take_chunks() may raise after folding.
             fold.sink = []
             more = await stream._next_events()
             events, fold.sink = fold.sink, None
