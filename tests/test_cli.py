@@ -94,6 +94,17 @@ def test_chat_json_prints_the_completion_with_the_system_message_sent(base_url: 
         {"role": "user", "content": PROMPT},
     ]
     assert request["body"]["stream"] is True
+    assert "parsed" not in completion["choices"][0]["message"]  # the CLI parses nothing
+
+
+def test_chat_json_of_tool_calls_has_no_parsed_field(base_url: str) -> None:
+    """`--json` of a tool-call answer: the calls as a non-streaming response has them, no `parsed: null`."""
+    result = chat(base_url, "--model", "parallel-tool-calls", "--json")
+    assert result.returncode == 0, result.stderr
+    message = msgspec.json.decode(result.stdout)["choices"][0]["message"]
+    assert len(message["tool_calls"]) == 2
+    assert all(set(call["function"]) == {"name", "arguments"} for call in message["tool_calls"])
+    assert "parsed" not in message
 
 
 def test_chat_status_error_is_one_line(base_url: str) -> None:

@@ -61,6 +61,33 @@ async def test_complete_parses_tools_given_as_structs_only(base_url: str) -> Non
     assert second.function.parsed is None
 
 
+async def test_schemas_made_by_rs_tool_and_rs_response_format_are_parsed_under_their_own_names(
+    base_url: str,
+) -> None:
+    """`rs.tool(GetWeather, name="get_weather")` is sent under that name and still parsed into GetWeather.
+
+    The same for `rs.response_format(Location, name="location")`; a plain dict of the same
+    schema is sent unchanged and not parsed.
+    """
+    renamed = rs.tool(GetWeather, name="get_weather")
+    same_as_a_plain_dict = dict(rs.tool(GetWeather, name="look_up_weather"))
+    async with rs.AsyncClient(base_url=base_url) as client:
+        tools = await client.complete(
+            model="schema-tool-calls", messages=MESSAGES, tools=[renamed, same_as_a_plain_dict]
+        )
+        answer = await client.complete(
+            model="structured-output",
+            messages=MESSAGES,
+            response_format=rs.response_format(Location, name="location"),
+        )
+    first, second = tools.choices[0].message.tool_calls or []
+    assert first.function.name == "get_weather"
+    assert first.function.parsed == GetWeather(city="Paris", country="Paris")
+    assert second.function.name == "look_up_weather"
+    assert second.function.parsed is None
+    assert answer.choices[0].message.parsed == Location(city="Paris", temperature=21.5, units="c")
+
+
 async def test_refusal_gives_parsed_none(base_url: str) -> None:
     """A refusing model: `refusal` set, `parsed` None, no exception."""
     async with rs.AsyncClient(base_url=base_url) as client:

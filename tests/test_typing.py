@@ -25,6 +25,7 @@ pytestmark = pytest.mark.anyio
 
 MESSAGES = [{"role": "user", "content": "weather?"}]
 LOCATION_JSON = '{"city":"Paris","temperature":21.5,"units":"c"}'
+URL = "http://test/v1/chat/completions"
 
 
 class Location(msgspec.Struct):
@@ -75,6 +76,25 @@ async def test_without_a_struct_format_parsed_is_none() -> None:
     assert_type(as_dict, rs.ChatCompletion[None])
     assert_type(with_tools, rs.ChatCompletion[None])
     assert plain.choices[0].message.parsed is None
+
+
+async def test_aconnect_chat_stream_parses_with_an_output_spec() -> None:
+    """`aconnect_chat_stream(..., output=rs.OutputSpec(Location))`: the caller's body, a parsed answer."""
+    body = {"model": "m", "messages": MESSAGES, "response_format": rs.response_format(Location)}
+    transport = testing.ChatScenario(text=LOCATION_JSON).transport()
+    async with httpx.AsyncClient(transport=transport) as http:
+        async with rs.aconnect_chat_stream(
+            http, "POST", URL, json=body, output=rs.OutputSpec(Location)
+        ) as stream:
+            assert_type(stream, rs.ChatCompletionStream[Location])
+            done = [event async for event in stream.events() if isinstance(event, rs.ContentDone)]
+        async with rs.aconnect_chat_stream(http, "POST", URL, json=body) as plain:
+            assert_type(plain, rs.ChatCompletionStream[None])
+            await plain.until_done()
+    expected = Location(city="Paris", temperature=21.5, units="c")
+    assert stream.completion.choices[0].message.parsed == expected
+    assert [event.parsed for event in done] == [expected]
+    assert plain.completion.choices[0].message.parsed is None
 
 
 def test_bare_names_mean_any_and_accept_every_parameterisation() -> None:

@@ -23,8 +23,22 @@ def use_color(stream: TextIO) -> bool:
 
 
 def completion_json(completion: ChatCompletion) -> str:
-    """The completion as indented JSON, the shape of a non-streaming response."""
-    return msgspec.json.format(msgspec.json.encode(completion), indent=2).decode()
+    """The completion as indented JSON, the shape of a non-streaming response.
+
+    ``parsed`` is left out where it is ``None`` (the CLI never parses: a non-streaming
+    response has no such field, and a ``"parsed": null`` in every message reads as a failure).
+    """
+    shape = msgspec.to_builtins(completion)
+    for choice in shape.get("choices") or ():
+        message = choice.get("message") or {}
+        if message.get("parsed") is None:
+            message.pop("parsed", None)
+        functions = [call.get("function") or {} for call in message.get("tool_calls") or ()]
+        functions.append(message.get("function_call") or {})  # the legacy single call
+        for function in functions:
+            if function.get("parsed") is None:
+                function.pop("parsed", None)
+    return msgspec.json.format(msgspec.json.encode(shape), indent=2).decode()
 
 
 def _tool_call_line(call: ToolCall) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from time import perf_counter
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, overload
 
 import anyio
 import httpx
@@ -271,6 +271,7 @@ def _prepare(
     return request, send
 
 
+@overload
 def aconnect_chat_stream(
     client: HTTPClient,
     method: str,
@@ -285,8 +286,48 @@ def aconnect_chat_stream(
     meter_provider: MeterProvider | None = None,
     capture_message_content: bool | None = None,
     gen_ai_provider: str | None = None,
+    output: None = None,
     **request_arguments: Any,
-) -> ChatStreamConnection:
+) -> ChatStreamConnection[None]: ...
+
+
+@overload
+def aconnect_chat_stream(
+    client: HTTPClient,
+    method: str,
+    url: httpx.URL | httpx2.URL | str,
+    *,
+    accumulate: bool = True,
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    first_token_timeout: float | None = None,
+    idle_timeout: float | None = None,
+    total_timeout: float | None = None,
+    tracer_provider: TracerProvider | None = None,
+    meter_provider: MeterProvider | None = None,
+    capture_message_content: bool | None = None,
+    gen_ai_provider: str | None = None,
+    output: OutputSpec[ResponseFormatT],
+    **request_arguments: Any,
+) -> ChatStreamConnection[ResponseFormatT]: ...
+
+
+def aconnect_chat_stream(
+    client: HTTPClient,
+    method: str,
+    url: httpx.URL | httpx2.URL | str,
+    *,
+    accumulate: bool = True,
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    first_token_timeout: float | None = None,
+    idle_timeout: float | None = None,
+    total_timeout: float | None = None,
+    tracer_provider: TracerProvider | None = None,
+    meter_provider: MeterProvider | None = None,
+    capture_message_content: bool | None = None,
+    gen_ai_provider: str | None = None,
+    output: OutputSpec[Any] | None = None,
+    **request_arguments: Any,
+) -> ChatStreamConnection[Any]:
     """Open a chat-completion stream: ``async with aconnect_chat_stream(...) as stream``.
 
     Like ``httpx_sse.aconnect_sse``, on an ``httpx.AsyncClient`` or an
@@ -300,6 +341,11 @@ def aconnect_chat_stream(
     With the ``otel`` extra installed, each call is an OpenTelemetry span with GenAI metrics
     (see ``AsyncClient``): ``tracer_provider`` / ``meter_provider`` replace the global ones,
     ``capture_message_content`` records the messages, ``gen_ai_provider`` names the provider.
+
+    ``output`` (an ``rs.OutputSpec``) parses the answer as ``client.stream(response_format=…)``
+    does: ``message.parsed``, each tool call's ``function.parsed``, the parse errors and the
+    ``parsed`` of the events; the body is yours to build (``rs.response_format(T)``,
+    ``rs.tool(T)``), so nothing is added to it.
     """
     telemetry = None
     if any(
@@ -322,5 +368,6 @@ def aconnect_chat_stream(
         idle_timeout=idle_timeout,
         total_timeout=total_timeout,
         telemetry=telemetry,
+        output=output,
         **request_arguments,
     )

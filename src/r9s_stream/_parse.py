@@ -3,8 +3,9 @@
 (Partial JSON while a text streams is ``_partial.partial_json``, loaded only when read.)
 
 ``request_fields`` turns the ``response_format`` and ``tools`` a caller gave into request
-fields and, when any of them was a type, the ``OutputSpec`` that parses the answer. Plain
-dicts are sent unchanged and never parsed.
+fields and, when any of them was a type (or a dict made from one by ``rs.response_format`` /
+``rs.tool``), the ``OutputSpec`` that parses the answer. Plain dicts are sent unchanged and
+never parsed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import msgspec
 
 from ._exceptions import ContentFilterFinishReasonError, LengthFinishReasonError, OutputValidationError
 from ._models import ChatCompletionMessage, ResponseFormatT
-from ._schema import cached, function_schema, response_format_schema
+from ._schema import StructSchema, cached, function_schema, response_format_schema
 
 __all__ = ["ChoiceParse", "OutputSpec", "parse_finished", "request_fields"]
 
@@ -100,7 +101,10 @@ def request_fields(
     """
     format_field: Mapping[str, Any] | None
     parsed_format: type[ResponseFormatT] | None = None
-    if response_format is None or isinstance(response_format, Mapping):
+    if isinstance(response_format, StructSchema):  # rs.response_format(T): sent as made, parsed into T
+        format_field = response_format
+        parsed_format = response_format.struct
+    elif response_format is None or isinstance(response_format, Mapping):
         format_field = response_format
     else:
         format_field = response_format_schema(response_format, None, True)
@@ -110,14 +114,19 @@ def request_fields(
     if tools is not None:
         tool_fields = []
         for tool in tools:
-            if isinstance(tool, Mapping):
+            if isinstance(tool, StructSchema):  # rs.tool(T, name=...): sent as made, parsed into T
+                field: Mapping[str, Any] = tool
+                struct = tool.struct
+            elif isinstance(tool, Mapping):
                 tool_fields.append(tool)
                 continue
-            field = function_schema(tool, None, None, True)
+            else:
+                field = function_schema(tool, None, None, True)
+                struct = tool
             name = field["function"]["name"]
             if name in parsed_tools:
                 raise ValueError(f"two tools are named {name!r}: give one a name with rs.tool(T, name=...)")
-            parsed_tools[name] = tool
+            parsed_tools[name] = struct
             tool_fields.append(field)
     if parsed_format is None and not parsed_tools:
         return format_field, tool_fields, None

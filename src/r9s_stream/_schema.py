@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-__all__ = ["cached", "function_schema", "response_format", "response_format_schema", "tool"]
+__all__ = ["StructSchema", "cached", "function_schema", "response_format", "response_format_schema", "tool"]
 
 # Keywords strict mode accepts (OpenAI's "supported schemas"), besides the structural ones.
 _ANNOTATIONS = frozenset({"title", "description"})
@@ -37,16 +37,29 @@ _FORMATS = frozenset({"date-time", "time", "date", "duration", "email", "hostnam
 _DROPPED = frozenset({"default", "discriminator", "uniqueItems"})
 
 
+class StructSchema(dict[str, Any]):
+    """A request dict made by ``rs.response_format(T)`` or ``rs.tool(T)`` that remembers ``T``.
+
+    It is sent as the dict it is; given to ``client.stream()`` it also says what to parse the
+    answer into, under the name it carries (so ``rs.tool(GetWeather, name="get_weather")`` is
+    parsed like ``GetWeather``). A plain dict is never parsed.
+    """
+
+    __slots__ = ("struct",)
+
+    def __init__(self, field: Mapping[str, Any], struct: type[Any]) -> None:
+        super().__init__(field)
+        self.struct = struct
+
+
 def response_format(type_: type[Any], *, name: str | None = None, strict: bool = True) -> dict[str, Any]:
     """The ``response_format`` request field asking for JSON of ``type_`` (a msgspec Struct).
 
     ``{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}``; ``name`` defaults to
     the class name. Raises ``TypeError`` for a type strict mode cannot express.
     """
-    field: dict[str, Any] = msgspec.json.decode(
-        msgspec.json.encode(response_format_schema(type_, name, strict))
-    )
-    return field  # a copy: the cached one is shared
+    field = msgspec.json.encode(response_format_schema(type_, name, strict))
+    return StructSchema(msgspec.json.decode(field), type_)  # a copy: the cached one is shared
 
 
 def tool(
@@ -58,10 +71,8 @@ def tool(
     ``name`` defaults to the class name and ``description`` to its docstring (left out when
     there is none). Raises ``TypeError`` for a type strict mode cannot express.
     """
-    field: dict[str, Any] = msgspec.json.decode(
-        msgspec.json.encode(function_schema(type_, name, description, strict))
-    )
-    return field  # a copy: the cached one is shared
+    field = msgspec.json.encode(function_schema(type_, name, description, strict))
+    return StructSchema(msgspec.json.decode(field), type_)  # a copy: the cached one is shared
 
 
 # The cached forms below are shared: the client only encodes them, never changes them.
