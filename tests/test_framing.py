@@ -1,4 +1,4 @@
-"""SSE framing by the WHATWG rules (httpx-sse's), through ``ChunkDecoder``, whole and byte by byte.
+"""SSE framing by the WHATWG rules (httpx-sse's too), through ``ChunkDecoder``, whole and byte by byte.
 
 The event-stream examples of the HTML standard (§9.2 "Server-sent events"), with JSON chunk
 payloads where the examples carry text, plus the field-syntax corners they illustrate.
@@ -7,7 +7,6 @@ payloads where the examples carry text, plus the field-syntax corners they illus
 from __future__ import annotations
 
 import pytest
-from httpx_sse._decoders import SSEDecoder
 
 import r9s_stream as rs
 from r9s_stream._framing import parse_event
@@ -115,16 +114,16 @@ def test_mixed_line_endings_in_one_stream(eol: bytes) -> None:
 
 def test_parse_event_returns_the_data_and_type() -> None:
     """parse_event gives the event type and joined data of a block, or None when it dispatches nothing."""
-    event = parse_event(SSEDecoder(), b"event: error\nid: 3\ndata: line1\ndata: line2")
+    event = parse_event(b"event: error\nid: 3\ndata: line1\ndata: line2")
     assert event is not None
     assert (event.event, event.data) == ("error", "line1\nline2")
-    assert parse_event(SSEDecoder(), b": just a comment") is None
-    assert parse_event(SSEDecoder(), b"id: 1\n: comment") is None
-    assert parse_event(SSEDecoder(), b"retry: 10") is None
+    assert parse_event(b": just a comment") is None
+    assert parse_event(b"id: 1\n: comment") is None
+    assert parse_event(b"retry: 10") is None
 
 
 def test_parse_event_default_type_is_message() -> None:
     """An event without `event:` has type "message"."""
-    event = parse_event(SSEDecoder(), b"data: x")
+    event = parse_event(b"data: x")
     assert event is not None
     assert (event.event, event.data) == ("message", "x")

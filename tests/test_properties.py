@@ -15,13 +15,14 @@ from pathlib import Path
 
 import anyio
 import httpx
+import httpx_sse
 import msgspec
-from httpx_sse._decoders import SSEDecoder
 from hypothesis import given
 from hypothesis import strategies as st
 
 import r9s_stream as rs
 from r9s_stream import testing
+from r9s_stream._framing import parse_event
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RECORDINGS = {p.name: p.read_bytes() for p in sorted(FIXTURES.glob("*.sse"))}
@@ -305,12 +306,11 @@ _LINES = {
 
 
 def httpx_sse_ids(text: str) -> list[str]:
-    """What httpx-sse's SSEDecoder dispatches: chunk ids, then "DONE" or "ERR" where it would stop."""
-    decoder = SSEDecoder()
+    """What httpx-sse's EventSource dispatches: chunk ids, then "DONE" or "ERR" where it would stop."""
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=text.encode())
     out: list[str] = []
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        sse = decoder.decode(line)
-        if sse is None or not sse.data or sse.event != "message":
+    for sse in httpx_sse.EventSource(response).iter_sse():
+        if not sse.data or sse.event != "message":
             continue
         if sse.data.strip() == "[DONE]":
             out.append("DONE")
@@ -337,6 +337,23 @@ def test_framing_agrees_with_httpx_sse(lines: list[tuple[str, str]], points: lis
     events, done, error = decode_all(cut(text.encode(), points))
     got = [str(e.id) for e in events] + (["DONE"] if done else []) + (["ERR"] if error else [])
     assert got == httpx_sse_ids(text)
+
+
+_FIELD_LINES = ["data: x", "data:y", "data", "data:  two", "data: é", "event: error", "event:ping", "event",
+                ": c", "id: 1", "id", "retry: 5", "foo: bar", "dat a: z", ""]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_FIELD_LINES), min_size=1, max_size=10))
+def test_parse_event_agrees_with_httpx_sse(lines: list[str]) -> None:
+    """The careful path's field interpretation of a block is httpx-sse's: the same event type and data."""
+    raw = "\n".join(lines)
+    body = (raw + "\n\n").encode()
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    # What parse_event keeps: events with data, or named "error" (a server may send one without data).
+    dispatched = httpx_sse.EventSource(response).iter_sse()
+    kept = [(e.event, e.data) for e in dispatched if e.data or e.event == "error"]
+    got = parse_event(raw.encode())
+    assert (None if got is None else (got.event, got.data)) == (kept[-1] if kept else None)
 
 
 # --- accumulation: batching and snapshots change nothing ---------------------------------

@@ -6,8 +6,8 @@ one msgspec call. The common read of many events — nothing but ``data: {...}``
 perhaps ending in ``data: [DONE]`` — is decoded in one msgspec call: a single
 ``bytes.replace`` turns its events into a JSON array.
 Anything else (comments, named events, multi-line data, an error object), or a read whose
-fast decode fails, takes the careful path: events are parsed one by one (by httpx-sse's
-decoder where they are unusual), so the events before a bad one are still delivered and the
+fast decode fails, takes the careful path: events are parsed one by one (field by field,
+by the WHATWG rules, where they are unusual), so the events before a bad one are still delivered and the
 error names the bad one.
 """
 
@@ -17,7 +17,6 @@ import re
 from typing import Any
 
 import msgspec
-from httpx_sse._decoders import SSEDecoder
 
 from ._exceptions import (
     EventTooLargeError,
@@ -66,7 +65,6 @@ class ChunkDecoder:
         self.error: StreamError | None = None
         self.events_seen = 0
         self._framer = SSEFramer(max_event_size)
-        self._spec = SSEDecoder()
         # A read may take the one-event path only while the framer holds nothing (no event
         # begun, no CR pending, the BOM decided) and the stream has neither ended nor failed.
         self._idle = False
@@ -189,7 +187,7 @@ class ChunkDecoder:
                 payload = raw[6:] if raw[5:6] == b" " else raw[5:]
                 event_type = "message"
             elif raw:
-                event = parse_event(self._spec, raw)
+                event = parse_event(raw)
                 if event is None:
                     continue
                 payload = event.data.encode()

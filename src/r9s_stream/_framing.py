@@ -8,15 +8,15 @@ it waits for more bytes.
 
 Blocks go to the chunk decoder, which takes the common ``data: {...}`` shape straight from
 the bytes. Anything unusual in a block (comments, ``event:``/``id:``/``retry:`` fields,
-multi-line data) is parsed by httpx-sse's ``SSEDecoder``, which stays the authority on the
-WHATWG rules: see :func:`parse_event`.
+multi-line data) is interpreted field by field by the WHATWG rules: see :func:`parse_event`
+(the tests hold it to httpx-sse's public ``EventSource``, which follows the same rules).
 """
 
 from __future__ import annotations
 
-from httpx_sse._decoders import SSEDecoder
+from httpx_sse import ServerSentEvent
 
-__all__ = ["SSEFramer", "SpecEvent", "parse_event"]
+__all__ = ["SSEFramer", "parse_event"]
 
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = frozenset(b" \t\n\x0b\x0c\r")  # what bytes.strip() removes
@@ -24,31 +24,37 @@ _WHITESPACE = frozenset(b" \t\n\x0b\x0c\r")  # what bytes.strip() removes
 _ERROR_HEAD = 256
 
 
-class SpecEvent:
-    """An event parsed by the spec path: its type and its data lines joined."""
+def parse_event(raw: bytes) -> ServerSentEvent | None:
+    """Interpret one raw event (LF line endings, without its closing blank line).
 
-    __slots__ = ("data", "event")
-
-    def __init__(self, event: str, data: str) -> None:
-        self.event = event
-        self.data = data
-
-
-def parse_event(decoder: SSEDecoder, raw: bytes) -> SpecEvent | None:
-    """Parse one raw event (LF line endings, without its closing blank line).
-
-    Returns ``None`` for what dispatches nothing: comments, ``id:``/``retry:``-only blocks
-    and events without data. httpx-sse dispatches an event with empty data after an ``id:``
-    field and a comment (the spec says not to); it is dropped here the same way.
+    Returns the last event of the block that has data (or is named ``error``, which a
+    server may send without data), or ``None`` for what dispatches nothing: comments,
+    ``id:``/``retry:``-only blocks and events without data. ``id`` and ``retry`` mean
+    nothing to a chat stream (it is never resumed), so they are read past; unknown fields
+    are ignored, as the standard says.
     """
-    text = raw.decode("utf-8", "replace")
-    dispatched: SpecEvent | None = None
-    for line in (*text.split("\n"), ""):
-        sse = decoder.decode(line)
-        if sse is not None and (sse.data or sse.event == "error"):
-            # A block may hold a blank line of its own when it started with one; only the
-            # last event with data can come from this block, earlier ones were empty.
-            dispatched = SpecEvent(sse.event, sse.data)
+    dispatched: ServerSentEvent | None = None
+    event = ""
+    data: list[str] = []
+    # The closing blank line dispatches; a block may hold blank lines of its own when it
+    # started with one: only the last event with data can come from it.
+    for line in (*raw.decode("utf-8", "replace").split("\n"), ""):
+        if not line:
+            if data or event:
+                joined = "\n".join(data)
+                if joined or event == "error":
+                    dispatched = ServerSentEvent(event=event, data=joined)
+                event, data = "", []
+            continue
+        if line[0] == ":":  # a comment
+            continue
+        name, _, value = line.partition(":")  # a line without a colon is a field with no value
+        if value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            event = value
     return dispatched
 
 
