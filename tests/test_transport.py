@@ -12,6 +12,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import anyio
 import httpx
@@ -262,6 +263,40 @@ async def test_a_connection_reset_mid_stream_is_incomplete_never_a_timeout(stack
     assert error.completion is not None
     assert error.completion.choices[0].message.content == "Hel"
     assert stream.response.is_closed
+
+
+@on_every_stack
+async def test_a_connection_reset_mid_stream_through_the_default_client_is_incomplete(stack: str) -> None:
+    """The same through ``rs.AsyncClient``'s own client, whose aiohttp bodies are read from aiohttp itself."""
+    event = b"".join(reply_text("Hel", "lo")[:1])
+    with raw_server(CHUNKED_SSE_HEAD + f"{len(event):x}\r\n".encode() + event + b"\r\n") as (url, _):
+        base_url = url.removesuffix("/chat/completions")
+        async with rs_client(stack, base_url=base_url, max_retries=0) as client:
+            with anyio.fail_after(10), pytest.raises(rs.IncompleteStreamError) as caught:
+                async with client.stream(model="m", messages=MESSAGES) as stream:
+                    await stream.until_done()
+    error = caught.value
+    assert not isinstance(error, rs.StreamTimeoutError)
+    assert isinstance(error.__cause__, error_class(stack, "TransportError"))
+    assert not isinstance(error.__cause__, error_class(stack, "TimeoutException"))
+    cause: Any = error.__cause__
+    assert cause.request is stream.response.request  # as httpx attaches it
+    assert error.completion is not None
+    assert error.completion.choices[0].message.content == "Hel"
+    assert stream.response.is_closed
+
+
+@on_every_stack
+async def test_a_cookie_the_server_sets_is_sent_back(server: ScriptedServer, stack: str) -> None:
+    """A ``Set-Cookie`` (a load balancer's affinity, say) is kept by the client and sent on the next call."""
+    headers = {"content-type": "text/event-stream", "set-cookie": "route=b7; Path=/"}
+    server.script.append(Reply(headers=headers, pieces=reply_text("one")))
+    server.script.append(Reply(pieces=reply_text("two")))
+    async with rs_client(stack, base_url=server.url) as client:
+        await client.complete(model="m", messages=MESSAGES)
+        await client.complete(model="m", messages=MESSAGES)
+    assert "cookie" not in server.received[0].headers
+    assert server.received[1].headers["cookie"] == "route=b7"
 
 
 @on_every_stack

@@ -2,41 +2,99 @@
 
 httpx decompresses each network read whole: 64 KiB of gzip can become 64 MiB before the
 stream sees a byte, past any ``max_event_size``. Here gzip and deflate bodies are inflated
-by us, at most ``_PIECE`` bytes at a time. Other bodies (identity, br, zstd, stacked
-encodings) are read through httpx as usual.
+by us, at most ``_PIECE`` bytes at a time. Other bodies (br, zstd, stacked encodings) are
+read through httpx as usual.
+
+A response of the default client's aiohttp transport (``_aiohttp.py``) carries aiohttp's
+body reader: its raw bytes are read from it directly (``RawBody``), not through httpx's
+chain of async generators.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 
 if TYPE_CHECKING:
     from ._transport import HTTPResponse
 
-__all__ = ["body_reader"]
+__all__ = ["BODY_EXTENSION", "RawBody", "body_reader"]
 
 _PIECE = 64 * 1024
+
+# The response extension in which our aiohttp transport hands over aiohttp's body reader.
+BODY_EXTENSION = "r9s_stream.aiohttp_body"
+
+# The encodings inflated here, and their zlib window bits.
+_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
 
 
 def body_reader(response: HTTPResponse) -> AsyncIterator[bytes]:
     """An async iterator over the decoded body of ``response``, in bounded pieces."""
     encoding = response.headers.get("content-encoding", "").strip().lower()
-    if encoding in ("gzip", "x-gzip"):
-        return _inflate(response, zlib.MAX_WBITS | 16)
-    if encoding == "deflate":
-        return _inflate(response, zlib.MAX_WBITS)
+    wbits = _WBITS.get(encoding, 0)
+    direct = _direct(response)
+    if wbits:
+        return _inflate(response.aiter_raw() if direct is None else direct, wbits)
+    if direct is not None and encoding in ("", "identity"):  # what httpx would not decode either
+        return direct
     return response.aiter_bytes()
 
 
-async def _inflate(response: HTTPResponse, wbits: int) -> AsyncIterator[bytes]:
+def _direct(response: HTTPResponse) -> RawBody | None:
+    """The raw body read from aiohttp, for a response of our own aiohttp transport."""
+    if isinstance(response, httpx.Response):
+        content = response.extensions.get(BODY_EXTENSION)
+        if content is not None:
+            return RawBody(content, response.request)
+    return None
+
+
+class RawBody:
+    """The raw body from aiohttp's reader, one call a read: what ``response.aiter_raw()`` yields.
+
+    aiohttp's reads as they come (``readany``); its errors renamed by httpx-aiohttp's map and
+    given the request, as that chain would raise them. Closing stays the response's.
+    """
+
+    __slots__ = ("_read", "_request")
+
+    def __init__(self, content: Any, request: httpx.Request) -> None:
+        self._read = content.readany  # aiohttp.StreamReader (aiohttp is imported only on asyncio)
+        self._request = request
+
+    def __aiter__(self) -> RawBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            data: bytes = await self._read()
+        except Exception as error:
+            _rename(error, self._request)
+        if not data:
+            raise StopAsyncIteration
+        return data
+
+
+def _rename(error: Exception, request: httpx.Request) -> NoReturn:
+    from httpx_aiohttp.transport import map_aiohttp_exceptions
+
+    try:
+        with map_aiohttp_exceptions():
+            raise error
+    except httpx.RequestError as renamed:
+        renamed.request = request  # as httpx's request_context() does around each read
+        raise
+
+
+async def _inflate(raw: AsyncIterator[bytes], wbits: int) -> AsyncIterator[bytes]:
     inflater = zlib.decompressobj(wbits)
     first = True
     held = b""
-    async for data in response.aiter_raw():
+    async for data in raw:
         if first and wbits == zlib.MAX_WBITS and len(held) + len(data) < 2:
             # zlib judges its header on two bytes: with one, a raw deflate body is not yet
             # refused, and the fallback below would come a read too late.

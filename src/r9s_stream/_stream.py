@@ -37,6 +37,8 @@ __all__ = ["ChatCompletionStream"]
 
 _T = TypeVar("_T")
 
+_NO_EVENTS: list[ChatCompletionStreamEvent] = []
+
 
 class ChatCompletionStream(Generic[ResponseFormatT]):
     """Typed chunks of one streamed chat completion, rebuilt into a message as they come.
@@ -180,6 +182,7 @@ class ChatCompletionStream(Generic[ResponseFormatT]):
                 if events is None:
                     return
             else:
+                events = _NO_EVENTS  # not kept alive over the wait
                 try:
                     data = await reader.__anext__()
                 except StopAsyncIteration:
