@@ -25,6 +25,10 @@ __all__ = ["BODY_EXTENSION", "RawBody", "body_reader"]
 
 _PIECE = 64 * 1024
 
+# The most one read of aiohttp's buffer hands over: httpx's own transport reads 64 KiB at most
+# too, so a batch of events stays as bounded on either transport.
+_READ_SIZE = 64 * 1024
+
 # The response extension in which our aiohttp transport hands over aiohttp's body reader.
 BODY_EXTENSION = "r9s_stream.aiohttp_body"
 
@@ -56,14 +60,15 @@ def _direct(response: HTTPResponse) -> RawBody | None:
 class RawBody:
     """The raw body from aiohttp's reader, one call a read: what ``response.aiter_raw()`` yields.
 
-    aiohttp's reads as they come (``readany``); its errors renamed by httpx-aiohttp's map and
-    given the request, as that chain would raise them. Closing stays the response's.
+    aiohttp's reads as they come, up to ``_READ_SIZE`` each; its errors renamed by
+    httpx-aiohttp's map and given the request, as that chain would raise them. Closing stays
+    the response's.
     """
 
-    __slots__ = ("_read", "_request")
+    __slots__ = ("_content", "_request")
 
     def __init__(self, content: Any, request: httpx.Request) -> None:
-        self._read = content.readany  # aiohttp.StreamReader (aiohttp is imported only on asyncio)
+        self._content = content  # aiohttp.StreamReader (aiohttp is imported only on asyncio)
         self._request = request
 
     def __aiter__(self) -> RawBody:
@@ -71,7 +76,7 @@ class RawBody:
 
     async def __anext__(self) -> bytes:
         try:
-            data: bytes = await self._read()
+            data: bytes = await self._content.read(_READ_SIZE)
         except Exception as error:
             _rename(error, self._request)
         if not data:
