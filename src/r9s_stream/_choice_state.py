@@ -78,6 +78,9 @@ class ToolCallState:
 
 
 _NO_INDEX = object()
+# The arguments before any tool call: never written, since no delta's index is _NO_INDEX
+# (a TextParts of its own would be one more object per choice for the garbage collector).
+_NO_CALL_YET = TextParts()
 
 
 class ChoiceState:
@@ -109,7 +112,7 @@ class ChoiceState:
         self.tool_slots: dict[int, ToolCallState] = {}
         # The arguments of the last tool-call delta's call, and its index: where most
         # fragments go.
-        self.last_arguments = TextParts()
+        self.last_arguments = _NO_CALL_YET
         self.last_tool_index: object = _NO_INDEX  # equal to no delta's index
         self.function_call: FunctionState | None = None
         self.finish_reason: str | None = None

@@ -105,10 +105,14 @@ class ChatStreamConnection(Generic[ResponseFormatT]):
         )
         self._call: StreamCall | None = None
         send_arguments = {k: request_arguments.pop(k) for k in _SEND_ARGUMENTS if k in request_arguments}
-        self._prepare = partial(_prepare, client, method, url, request_arguments, send_arguments)
+        # Kept as they are, not in a partial (two objects fewer for each open stream).
+        self._client = client
+        self._method = method
+        self._request_arguments = request_arguments
+        self._send_arguments = send_arguments
+        self._url = url
         self._request, send = self._prepare()
         self._send: Callable[[], Awaitable[HTTPResponse]] | None = send
-        self._url = url
         self._retries = retries
         self._secret = secret
         self._accumulate = accumulate
@@ -214,6 +218,10 @@ class ChatStreamConnection(Generic[ResponseFormatT]):
                 await stream.aclose()
                 raise
             return stream
+
+    def _prepare(self) -> tuple[httpx.Request | httpx2.Request, Callable[[], Awaitable[HTTPResponse]]]:
+        """A request for one attempt, and the call that sends it."""
+        return _prepare(self._client, self._method, self._url, self._request_arguments, self._send_arguments)
 
     async def _send_before(
         self, send: Callable[[], Awaitable[HTTPResponse]], deadline: float | None
