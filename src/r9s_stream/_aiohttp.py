@@ -8,70 +8,63 @@ and ≈ 1,000 instructions a read per layer. The responses of this transport als
 aiohttp's body reader as a response extension, ``_body.body_reader`` reads it in one call a
 read (``RawBody``), and errors are named exactly as httpx-aiohttp's stream names them.
 
-``handle_async_request`` is httpx-aiohttp 0.2's own, line for line, but for that extension
-(its response object is not reachable through public names otherwise).
+httpx-aiohttp does the request as it always does; only public names are used to reach the
+body reader: the session is ours (``client=``, with aiohttp's public ``response_class``), its
+responses note themselves in a context variable as they start, and the transport, awaiting
+that request in the same task, reads the note back and resets it.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from typing import Any
+
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
-from httpx_aiohttp.transport import AiohttpResponseStream, map_aiohttp_exceptions
 
 from ._body import BODY_EXTENSION
 
 __all__ = ["DirectAiohttpTransport"]
 
+# The aiohttp response that started last in this task (set by _NotedResponse.start()).
+_started: ContextVar[aiohttp.ClientResponse | None] = ContextVar("r9s_stream_aiohttp_response", default=None)
+
+
+class _NotedResponse(aiohttp.ClientResponse):
+    """aiohttp's response, which notes itself in ``_started`` once its headers are in."""
+
+    async def start(self, connection: Any) -> aiohttp.ClientResponse:
+        started = await super().start(connection)
+        # No task lies between the transport's await and this one: the note is seen there.
+        _started.set(self)
+        return started
+
 
 class DirectAiohttpTransport(AiohttpTransport):
     """``httpx_aiohttp.AiohttpTransport`` whose responses carry aiohttp's body reader."""
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not isinstance(self.client, aiohttp.ClientSession):
-            self.client = self.get_client()
+    def __init__(self, *, limits: httpx.Limits, proxy: httpx.Proxy | None = None) -> None:
+        super().__init__(limits=limits, proxy=proxy, client=self._new_session)
 
-        timeout = request.extensions.get("timeout", {})
-        sni_hostname = request.extensions.get("sni_hostname")
-
-        with map_aiohttp_exceptions():
-            data: bytes | httpx.AsyncByteStream | None
-            try:
-                data = request.content
-                if data == b"":
-                    data = None
-            except httpx.RequestNotRead:
-                data = request.stream  # type: ignore[assignment]
-                request.headers.pop("transfer-encoding", None)  # handled by aiohttp
-
-            proxy = self.proxy
-            response = await self.client.request(
-                method=request.method,
-                url=str(request.url) if request.url else "https://127.0.0.1:8000/",
-                headers=request.headers,
-                data=data,
-                allow_redirects=False,
-                auto_decompress=False,
-                compress=False,
-                timeout=aiohttp.ClientTimeout(
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                    connect=timeout.get("pool"),
-                ),
-                server_hostname=sni_hostname,
-                proxy=str(proxy.url) if proxy else None,
-                proxy_auth=aiohttp.BasicAuth(proxy.auth[0], proxy.auth[1]) if proxy and proxy.auth else None,
-                proxy_headers=proxy.headers if proxy else None,
-            ).__aenter__()
-
-        extensions: dict[str, object] = {"http_version": b"HTTP/1.1", BODY_EXTENSION: response.content}
-        if response.reason:
-            extensions["reason_phrase"] = response.reason.encode()
-
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.raw_headers,
-            stream=AiohttpResponseStream(response),
-            request=request,
-            extensions=extensions,
+    def _new_session(self) -> aiohttp.ClientSession:
+        # What httpx-aiohttp's own session would be (its connection cap, keep-alive and TLS
+        # context), made with the response class that notes itself.
+        limits = self.limits
+        connector = aiohttp.TCPConnector(
+            limit=100 if limits.max_connections is None else limits.max_connections,
+            keepalive_timeout=limits.keepalive_expiry,
+            ssl=self.ssl_context,
         )
+        return aiohttp.ClientSession(connector=connector, response_class=_NotedResponse)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        token = _started.set(None)
+        try:
+            response = await super().handle_async_request(request)
+            started = _started.get()
+        finally:
+            _started.reset(token)  # the context keeps no response alive past this request
+        if started is not None:
+            response.extensions[BODY_EXTENSION] = started.content
+        return response
