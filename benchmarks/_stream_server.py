@@ -3,8 +3,9 @@
 Run by ``concurrency.py`` in a subprocess (its own GIL and core). Every request, whatever
 its path and body, is answered with the same pre-generated content stream of ``--chunks``
 chunks. All open streams are written by one pump, in ticks: each tick writes the next event
-of every open stream (one ``write`` each, so a client reads about one event per read, as
-from a live server that flushes every token) and then yields to the loop. The body is
+of every open stream (one ``write`` each, as a live server that flushes every token) and
+then yields to the loop; a busy client still finds several events in one read (see
+``concurrency.py``). The body is
 close-delimited (``Connection: close``), so the server, not the client, keeps the closed
 sockets' TIME_WAIT and the client never runs out of ephemeral ports between rounds.
 
