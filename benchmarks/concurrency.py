@@ -32,6 +32,9 @@ Clients (``--clients``):
 - ``openai`` — openai-python's ``AsyncOpenAI`` on its default client (httpx2), iterating
   ``AsyncStream`` and joining the content by hand;
 - ``openai-aiohttp`` — the same with ``http_client=DefaultAioHttpClient()``;
+- ``limit-httpx`` — the same hand-rolled loop on ``httpx.AsyncClient`` over httpx-aiohttp's
+  transport (``client.stream()``, ``aiter_raw()``): the floor of any client that keeps
+  httpx's API on that transport, as r9s_stream's default does;
 - ``limit`` — the hand-rolled limit on aiohttp: one ``aiohttp.ClientSession``, the body
   split on blank lines by hand, one msgspec decode per event, no SSE rules, no accumulation.
 """
@@ -60,12 +63,13 @@ from _stream_server import raise_file_limit
 import r9s_stream as rs
 
 HERE = Path(__file__).resolve().parent
-CLIENTS = ("r9s", "r9s-httpx", "openai", "openai-aiohttp", "limit")
+CLIENTS = ("r9s", "r9s-httpx", "openai", "openai-aiohttp", "limit-httpx", "limit")
 LABELS = {
     "r9s": "r9s_stream, default rs.AsyncClient()",
     "r9s-httpx": "r9s_stream on httpx's own transport",
     "openai": "openai-python AsyncStream, default client (httpx2)",
     "openai-aiohttp": "openai-python AsyncStream, DefaultAioHttpClient",
+    "limit-httpx": "hand-rolled limit on httpx + httpx-aiohttp",
     "limit": "hand-rolled limit on aiohttp",
 }
 MESSAGES: Any = REQUEST["messages"]
@@ -116,6 +120,13 @@ class Worker:
     def make_client(self, streams: int) -> Any:
         if self.client in ("r9s", "r9s-httpx"):
             return _r9s_client(self.base_url, streams, self.client == "r9s-httpx", self.timeout)
+        if self.client == "limit-httpx":
+            import httpx
+            from httpx_aiohttp import AiohttpTransport
+
+            # No connection cap (0 is aiohttp's "none"; httpx-aiohttp leaves 100 for None).
+            uncapped = httpx.Limits(max_connections=0, max_keepalive_connections=None)
+            return httpx.AsyncClient(transport=AiohttpTransport(limits=uncapped), timeout=self.timeout)
         if self.client == "limit":
             import aiohttp
 
@@ -151,24 +162,13 @@ class Worker:
                         events += 1
                     text = s.completion.choices[0].message.content
             elif self.client == "limit":
-                parts = []
-                buffer = b""
-                decode = _event_decoder.decode
                 async with client.post(self.base_url + "/chat/completions", json=REQUEST) as response:
-                    async for data in response.content.iter_any():
-                        *blocks, buffer = (buffer + data).split(b"\n\n")
-                        for block in blocks:
-                            payload = block[6:]
-                            if payload == b"[DONE]":
-                                break
-                            event = decode(payload)
-                            if first is None:
-                                first = time.perf_counter()
-                            events += 1
-                            for choice in event.choices:
-                                if choice.delta is not None and choice.delta.content is not None:
-                                    parts.append(choice.delta.content)
-                text = "".join(parts)
+                    events, first, text = await _limit_read(response.content.iter_any())
+            elif self.client == "limit-httpx":
+                # The floor of any client that keeps httpx's API on httpx-aiohttp, as r9s_stream does.
+                url = self.base_url + "/chat/completions"
+                async with client.stream("POST", url, json=REQUEST) as response:
+                    events, first, text = await _limit_read(response.aiter_raw())
             else:
                 parts = []
                 stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
@@ -203,6 +203,32 @@ class Worker:
         state.wall = time.perf_counter() - started
         state.cpu = time.process_time() - cpu
         return state
+
+
+async def _limit_read(body: Any) -> tuple[int, float | None, str]:
+    """The limit's loop over a body's reads: blocks split by hand, one decode per event.
+
+    Returns the events read, when the first came, and the content joined.
+    """
+    parts = []
+    buffer = b""
+    first: float | None = None
+    events = 0
+    decode = _event_decoder.decode
+    async for data in body:
+        *blocks, buffer = (buffer + data).split(b"\n\n")
+        for block in blocks:
+            payload = block[6:]
+            if payload == b"[DONE]":
+                break
+            event = decode(payload)
+            if first is None:
+                first = time.perf_counter()
+            events += 1
+            for choice in event.choices:
+                if choice.delta is not None and choice.delta.content is not None:
+                    parts.append(choice.delta.content)
+    return events, first, "".join(parts)
 
 
 async def _close(client: Any) -> None:
@@ -338,8 +364,11 @@ def table(results: list[dict[str, Any]]) -> str:
         notes = [
             f"{other['wall'] / mine['wall']:.1f}× faster than {LABELS[name]}"
             for name, other in by_client.items()
-            if name not in ("r9s", "limit")
+            if name not in ("r9s", "limit", "limit-httpx")
         ]
+        floor = by_client.get("limit-httpx")
+        if floor is not None:
+            notes.insert(0, f"{mine['wall'] / floor['wall']:.2f}× the limit on httpx + httpx-aiohttp")
         if limit is not None:
             notes.insert(0, f"{mine['wall'] / limit['wall']:.2f}× the limit's wall time")
         if notes:
