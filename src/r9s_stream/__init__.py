@@ -1,8 +1,9 @@
 """r9s_stream: fast, correct async streaming of OpenAI-compatible chat completions."""
 
 from ._accumulator import ChatCompletionAccumulator
+from ._aconnect import aconnect_chat_stream
 from ._client import AsyncClient
-from ._connect import ChatStreamConnection, aconnect_chat_stream
+from ._connect import ChatStreamConnection
 from ._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
 from ._events import (
     ChoiceDone,

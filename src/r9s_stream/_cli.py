@@ -18,9 +18,9 @@ from typing import Any, TextIO
 import anyio
 import httpx
 
+from ._aconnect import aconnect_chat_stream
 from ._cli_render import LiveRenderer, completion_json, describe_message, stats_line, use_color
 from ._client import AsyncClient
-from ._connect import aconnect_chat_stream
 from ._exceptions import APIStatusError, R9sStreamError, StreamError
 from ._models import ChatCompletion
 from ._stream import ChatCompletionStream

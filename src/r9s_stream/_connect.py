@@ -1,4 +1,4 @@
-"""Opening a stream: one path for ``aconnect_chat_stream`` and ``AsyncClient.stream()``.
+"""Opening a stream: one path for ``aconnect_chat_stream`` (``_aconnect.py``) and ``AsyncClient.stream()``.
 
 Send the request, check the answer, hand over the stream; with ``retries`` (what
 ``AsyncClient`` passes), send it again after a connect error or a 408/409/429/5xx answer.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from time import perf_counter
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, overload
+from typing import TYPE_CHECKING, Any, Generic
 
 import anyio
 import httpx
@@ -35,13 +35,11 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     import httpx2
-    from opentelemetry.metrics import MeterProvider
-    from opentelemetry.trace import TracerProvider
 
     from ._parse import OutputSpec
     from ._transport import HTTPClient, HTTPResponse
 
-__all__ = ["ChatStreamConnection", "Retries", "aconnect_chat_stream"]
+__all__ = ["ChatStreamConnection", "Retries"]
 
 logger = logging.getLogger("r9s_stream")
 
@@ -287,105 +285,3 @@ def _prepare(
         if name not in given_names:
             request.headers[name] = value
     return request, send
-
-
-@overload
-def aconnect_chat_stream(
-    client: HTTPClient,
-    method: str,
-    url: httpx.URL | httpx2.URL | str,
-    *,
-    accumulate: bool = True,
-    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
-    first_token_timeout: float | None = None,
-    idle_timeout: float | None = None,
-    total_timeout: float | None = None,
-    tracer_provider: TracerProvider | None = None,
-    meter_provider: MeterProvider | None = None,
-    capture_message_content: bool | None = None,
-    gen_ai_provider: str | None = None,
-    output: None = None,
-    **request_arguments: Any,
-) -> ChatStreamConnection[None]: ...
-
-
-@overload
-def aconnect_chat_stream(
-    client: HTTPClient,
-    method: str,
-    url: httpx.URL | httpx2.URL | str,
-    *,
-    accumulate: bool = True,
-    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
-    first_token_timeout: float | None = None,
-    idle_timeout: float | None = None,
-    total_timeout: float | None = None,
-    tracer_provider: TracerProvider | None = None,
-    meter_provider: MeterProvider | None = None,
-    capture_message_content: bool | None = None,
-    gen_ai_provider: str | None = None,
-    output: OutputSpec[ResponseFormatT],
-    **request_arguments: Any,
-) -> ChatStreamConnection[ResponseFormatT]: ...
-
-
-def aconnect_chat_stream(
-    client: HTTPClient,
-    method: str,
-    url: httpx.URL | httpx2.URL | str,
-    *,
-    accumulate: bool = True,
-    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
-    first_token_timeout: float | None = None,
-    idle_timeout: float | None = None,
-    total_timeout: float | None = None,
-    tracer_provider: TracerProvider | None = None,
-    meter_provider: MeterProvider | None = None,
-    capture_message_content: bool | None = None,
-    gen_ai_provider: str | None = None,
-    output: OutputSpec[Any] | None = None,
-    **request_arguments: Any,
-) -> ChatStreamConnection[Any]:
-    """Open a chat-completion stream: ``async with aconnect_chat_stream(...) as stream``.
-
-    Like ``httpx_sse.aconnect_sse``, on an ``httpx.AsyncClient`` or an
-    ``httpx2.AsyncClient``: ``request_arguments`` (``json=``, ``headers=``, ``params=``,
-    ``timeout=``, ``auth=``, …) go to the client. ``Accept: text/event-stream`` is added
-    unless given. Raises ``APIStatusError`` for a non-2xx answer and
-    ``UnexpectedContentTypeError`` for a 2xx one that is not an event stream; transport
-    errors before the response pass through unwrapped, and after it become
-    ``IncompleteStreamError`` (``StreamTimeoutError`` for a read timeout).
-
-    With the ``otel`` extra installed, each call is an OpenTelemetry span with GenAI metrics
-    (see ``AsyncClient``): ``tracer_provider`` / ``meter_provider`` replace the global ones,
-    ``capture_message_content`` records the messages, ``gen_ai_provider`` names the provider.
-
-    ``output`` (an ``rs.OutputSpec``) parses the answer as ``client.stream(response_format=…)``
-    does: ``message.parsed``, each tool call's ``function.parsed``, the parse errors and the
-    ``parsed`` of the events; the body is yours to build (``rs.response_format(T)``,
-    ``rs.tool(T)``), so nothing is added to it.
-    """
-    telemetry = None
-    if any(
-        option is not None
-        for option in (tracer_provider, meter_provider, capture_message_content, gen_ai_provider)
-    ):
-        telemetry = Telemetry(
-            tracer_provider=tracer_provider,
-            meter_provider=meter_provider,
-            capture_message_content=capture_message_content,
-            gen_ai_provider=gen_ai_provider,
-        )
-    return ChatStreamConnection(
-        client,
-        method,
-        url,
-        accumulate=accumulate,
-        max_event_size=max_event_size,
-        first_token_timeout=first_token_timeout,
-        idle_timeout=idle_timeout,
-        total_timeout=total_timeout,
-        telemetry=telemetry,
-        output=output,
-        **request_arguments,
-    )

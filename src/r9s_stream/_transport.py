@@ -122,7 +122,7 @@ class _Client(httpx.AsyncClient):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._r9s_cookies = _Cookies()
+        self._r9s_cookies = _Cookies(options.get("cookies"))  # what httpx keeps, in our store
 
     @property
     def cookies(self) -> httpx.Cookies:
