@@ -21,18 +21,12 @@ import pytest
 
 import r9s_stream as rs
 import r9s_stream.testing
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from _reliability import chunk, sse
 
 URL = "https://bad-input.test/v1/chat/completions"
 MiB = 1024 * 1024
 PIECE = 64 * 1024
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Every stream test runs on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 class _GeneratedBody(httpx.AsyncByteStream):

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 import r9s_stream as rs
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from _reliability import (
     IGNORE_HTTPCORE_BODY_GENERATOR,
     chunk,
@@ -31,13 +32,6 @@ pytestmark = IGNORE_HTTPCORE_BODY_GENERATOR
 
 URL = "https://cancel.test/v1/chat/completions"
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Every stream test runs on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 class SilentAfter(httpx.AsyncByteStream):

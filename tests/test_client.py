@@ -10,6 +10,7 @@ import pytest
 
 import r9s_stream as rs
 from _chat_server import Reply, ScriptedServer, reply_text
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from _stacks import http_client, on_every_stack, rs_client
 from r9s_stream import testing
 
@@ -17,13 +18,6 @@ KEY = "sk-test-3f9a2c7e1b"
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Run every async test on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 @on_every_stack

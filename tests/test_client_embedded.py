@@ -15,6 +15,7 @@ import pytest
 
 import r9s_stream as rs
 from _chat_server import RefusedFirst
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from _stacks import on_every_stack, rs_client
 from r9s_stream import testing
 
@@ -23,13 +24,6 @@ MESSAGES = [{"role": "user", "content": PROMPT}]
 KEY = "sk-embedded-5e1d0c"
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Run every async test on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 @pytest.fixture(scope="module")

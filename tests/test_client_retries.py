@@ -13,19 +13,13 @@ import pytest
 
 import r9s_stream as rs
 from _chat_server import RefusedFirst, Reply, ScriptedServer, reply_text, unused_port
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from _stacks import error_class, on_every_stack, rs_client
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 JSON = {"content-type": "application/json"}
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Run every async test on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 def gaps(server: ScriptedServer) -> list[float]:

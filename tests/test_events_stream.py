@@ -6,17 +6,12 @@ import httpx
 import pytest
 
 import r9s_stream as rs
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from r9s_stream import testing
 
 URL = "https://events.test/v1/chat/completions"
 WEATHER = testing.ScriptedToolCall("get_weather", {"city": "Paris"}, id="call_1")
 TIME = testing.ScriptedToolCall("get_time", {"zone": "CET"}, id="call_2")
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Every events test runs on asyncio and on trio."""
-    return str(request.param)
 
 
 @pytest.mark.anyio

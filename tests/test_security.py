@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 import r9s_stream as rs
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from _reliability import IGNORE_HTTPCORE_BODY_GENERATOR, running_loopback_app
 from _stacks import error_class, on_every_stack, rs_client
 from r9s_stream import testing
@@ -36,13 +37,6 @@ KEY = "sk-r9s-" + secrets.token_hex(20)
 MESSAGES = [{"role": "user", "content": "hi"}]
 BODY = {"model": "m", "messages": MESSAGES, "stream": True}
 HOSTILE = ["status", "stream-error", "malformed", "html", "named-error"]
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Every stream test runs on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 @pytest.fixture(scope="module")

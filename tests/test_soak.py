@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 import r9s_stream as rs
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from _reliability import HOST, IGNORE_HTTPCORE_BODY_GENERATOR, free_port, open_sockets, running_process
 
 pytestmark = IGNORE_HTTPCORE_BODY_GENERATOR
@@ -50,13 +51,6 @@ EXPECTED = {
 }
 # Seven in ten streams are healthy; the rest spread over every fault.
 WEIGHTS = {name: (14 if EXPECTED[name] == "completed" else 2) for name in EXPECTED}
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """The soak runs on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 @pytest.fixture(scope="module")

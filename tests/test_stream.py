@@ -13,16 +13,11 @@ import msgspec
 import pytest
 
 import r9s_stream as rs
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from r9s_stream import testing
 
 URL = "https://stream.test/v1/chat/completions"
 SSE = {"content-type": "text/event-stream"}
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Every stream test runs on asyncio and on trio."""
-    return str(request.param)
 
 
 def chunk(content: str | None = None, *, finish: str | None = None, usage: dict[str, int] | None = None,

@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 import r9s_stream as rs
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from _output_types import GetWeather, GetWeatherArgs, Location
 from r9s_stream import testing
 
@@ -62,13 +63,6 @@ def test_length_in_events_mode_raises_before_anything_is_decoded() -> None:
 
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Run every async test on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 @pytest.fixture(scope="module")

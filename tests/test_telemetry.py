@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 import r9s_stream as rs
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from _otel import METRIC_NAMES, Recorded, strings_of
 from _reliability import IGNORE_HTTPCORE_BODY_GENERATOR, running_llmock
 from r9s_stream import testing
@@ -25,13 +26,6 @@ pytestmark = [pytest.mark.anyio, IGNORE_HTTPCORE_BODY_GENERATOR]
 KEY = "sk-otel-test-7f3a9c21d4"
 PROMPT = "the quick brown fox"
 MESSAGES = [{"role": "user", "content": PROMPT}]
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Every stream test runs on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import msgspec
 import pytest
 
 import r9s_stream as rs
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from _otel import Recorded, strings_of
 from _reliability import IGNORE_HTTPCORE_BODY_GENERATOR, running_loopback_app
 from r9s_stream import testing
@@ -26,13 +27,6 @@ pytestmark = IGNORE_HTTPCORE_BODY_GENERATOR
 
 PROMPT = "the quick brown fox"
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": PROMPT}]
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Every stream test runs on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ else:  # pragma: no cover - Python 3.10
     from typing_extensions import assert_type
 
 import r9s_stream as rs
+from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from r9s_stream import testing
 
 pytestmark = pytest.mark.anyio
@@ -36,13 +37,6 @@ class Location(msgspec.Struct):
 
 class GetWeather(msgspec.Struct):
     city: str
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Run every test on asyncio and on trio."""
-    backend: str = request.param
-    return backend
 
 
 def _client(scenario: testing.ChatScenario) -> rs.AsyncClient:
