@@ -26,6 +26,19 @@ REQUEST: dict[str, Any] = {
 }
 
 
+def stop_process(process: subprocess.Popen[Any]) -> None:
+    """Stop a server process (SIGTERM, then SIGKILL after 10 s) and close its stdout pipe."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 class LoopbackServer:
     """``_server.py`` in a subprocess (its own GIL and core), serving pre-generated bodies."""
 
@@ -51,15 +64,7 @@ class LoopbackServer:
         return f"http://127.0.0.1:{self.port}/{kind}/{n}/{pieces}/v1"
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        stop_process(self.process)
 
     def __enter__(self) -> LoopbackServer:
         return self

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from _common import REQUEST, machine
+from _common import REQUEST, machine, stop_process
 from _payloads import make_payload
 from _stream_server import raise_file_limit
 
@@ -317,15 +317,7 @@ class StreamServer:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        stop_process(self.process)
 
 
 def _size(value: float | None) -> str:
