@@ -7,10 +7,9 @@ no-op, so the tests also run the code paths the annotations describe.
 from __future__ import annotations
 
 import sys
-from typing import Any, Literal
+from typing import Any
 
 import httpx
-import msgspec
 import pytest
 
 if sys.version_info >= (3, 11):
@@ -20,6 +19,7 @@ else:  # pragma: no cover - Python 3.10
 
 import r9s_stream as rs
 from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
+from _output_types import GetWeather, Location
 from r9s_stream import testing
 
 pytestmark = pytest.mark.anyio
@@ -27,16 +27,6 @@ pytestmark = pytest.mark.anyio
 MESSAGES = [{"role": "user", "content": "weather?"}]
 LOCATION_JSON = '{"city":"Paris","temperature":21.5,"units":"c"}'
 URL = "http://test/v1/chat/completions"
-
-
-class Location(msgspec.Struct):
-    city: str
-    temperature: float
-    units: Literal["c", "f"]
-
-
-class GetWeather(msgspec.Struct):
-    city: str
 
 
 def _client(scenario: testing.ChatScenario) -> rs.AsyncClient:
