@@ -129,7 +129,7 @@ def _pretend_absent(absent: bool) -> None:
 
 def _instruments_module() -> ModuleType | None:
     try:
-        return importlib.import_module("r9s_stream._telemetry_instruments")
+        return importlib.import_module("r9s_stream._telemetry._instruments")
     except ImportError:  # an r9s_stream from before telemetry (--baseline-src): nothing to switch
         return None
 

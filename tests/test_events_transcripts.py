@@ -19,7 +19,7 @@ import pytest
 
 import r9s_stream as rs
 from r9s_stream import testing
-from r9s_stream._decoder import ChunkDecoder
+from r9s_stream._chat._decoder import ChunkDecoder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 URL = "https://transcripts.test/v1/chat/completions"

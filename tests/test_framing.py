@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import r9s_stream as rs
-from r9s_stream._framing import parse_event
+from r9s_stream._sse._framing import parse_event
 
 A = b'{"id": "a", "choices": [{"index": 0, "delta": {"content": "A"}}]}'
 B = b'{"id": "b", "choices": [{"index": 0, "delta": {"content": "B"}}]}'

@@ -11,8 +11,8 @@ import pytest
 import r9s_stream as rs
 from _output_types import GetWeather, GetWeatherArgs, Location
 from r9s_stream import testing
-from r9s_stream._parse import request_fields
-from r9s_stream._partial import partial_json
+from r9s_stream._output._partial import partial_json
+from r9s_stream._output._spec import request_fields
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import r9s_stream as rs
 from r9s_stream import testing
-from r9s_stream._framing import parse_event
+from r9s_stream._sse._framing import parse_event
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RECORDINGS = {p.name: p.read_bytes() for p in sorted(FIXTURES.glob("*.sse"))}

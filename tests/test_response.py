@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 import r9s_stream as rs
-from r9s_stream._response import check_response, error_fields
+from r9s_stream._http._checks import check_response, error_fields
 
 
 class _Body(httpx.AsyncByteStream):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from r9s_stream._retry import (
+from r9s_stream._http._retry import (
     INITIAL_BACKOFF,
     MAX_BACKOFF,
     MAX_RETRY_AFTER,

@@ -304,7 +304,7 @@ def test_the_cli_refuses_a_self_signed_certificate(
 
 def test_a_placeholder_key_does_not_garble_messages() -> None:
     """A short placeholder key ("ollama") is not blotted out of words and model names in errors."""
-    from r9s_stream._redact import redact, redact_error
+    from r9s_stream._http._redact import redact, redact_error
 
     error = rs.APIStatusError("model ollama/llama3 not found", status_code=404)
     redact_error(error, "ollama")

@@ -21,7 +21,7 @@ from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: b
 from _otel import Recorded, strings_of
 from _reliability import IGNORE_HTTPCORE_BODY_GENERATOR, running_loopback_app
 from r9s_stream import testing
-from r9s_stream._telemetry import CAPTURE_CONTENT_VARIABLE
+from r9s_stream._telemetry._call import CAPTURE_CONTENT_VARIABLE
 
 pytestmark = IGNORE_HTTPCORE_BODY_GENERATOR
 

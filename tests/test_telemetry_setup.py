@@ -16,8 +16,8 @@ import msgspec
 import pytest
 
 from r9s_stream import testing
-from r9s_stream._telemetry_content import input_messages
-from r9s_stream._telemetry_request import provider_for_host
+from r9s_stream._telemetry._content import input_messages
+from r9s_stream._telemetry._request import provider_for_host
 
 
 def test_tool_calls_and_their_results_become_tool_call_parts() -> None:

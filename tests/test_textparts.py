@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from r9s_stream._textparts import FOLD_EVERY, TextParts
+from r9s_stream._output._textparts import FOLD_EVERY, TextParts
 
 # Each step appends a piece, then maybe folds, then maybe reads the prefix up to an earlier step.
 steps = st.lists(

@@ -1,11 +1,9 @@
 """r9s_stream: fast, correct async streaming of OpenAI-compatible chat completions."""
 
-from ._accumulator import ChatCompletionAccumulator
 from ._aconnect import aconnect_chat_stream
-from ._client import AsyncClient
-from ._connect import ChatStreamConnection
-from ._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
-from ._events import (
+from ._chat._accumulator import ChatCompletionAccumulator
+from ._chat._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
+from ._chat._events import (
     ChoiceDone,
     ContentDelta,
     ContentDone,
@@ -21,21 +19,7 @@ from ._events import (
     ToolCallStart,
     UsageReceived,
 )
-from ._exceptions import (
-    APIStatusError,
-    ContentFilterFinishReasonError,
-    EventTooLargeError,
-    IncompleteStreamError,
-    LengthFinishReasonError,
-    OutputValidationError,
-    R9sStreamError,
-    StreamAPIError,
-    StreamDecodeError,
-    StreamError,
-    StreamTimeoutError,
-    UnexpectedContentTypeError,
-)
-from ._models import (
+from ._chat._models import (
     ChatCompletion,
     ChatCompletionChoice,
     ChatCompletionMessage,
@@ -53,11 +37,27 @@ from ._models import (
     TopLogprob,
     Usage,
 )
-from ._parse import OutputSpec
-from ._schema import response_format, tool
-from ._stats import StreamStats
-from ._stream import ChatCompletionStream
-from ._text_deltas import TextDeltas
+from ._client import AsyncClient
+from ._exceptions import (
+    APIStatusError,
+    ContentFilterFinishReasonError,
+    EventTooLargeError,
+    IncompleteStreamError,
+    LengthFinishReasonError,
+    OutputValidationError,
+    R9sStreamError,
+    StreamAPIError,
+    StreamDecodeError,
+    StreamError,
+    StreamTimeoutError,
+    UnexpectedContentTypeError,
+)
+from ._output._schema import response_format, tool
+from ._output._spec import OutputSpec
+from ._streaming._chat_stream import ChatCompletionStream
+from ._streaming._connection import ChatStreamConnection
+from ._streaming._stats import StreamStats
+from ._streaming._text_deltas import TextDeltas
 from ._version import __version__
 
 __all__ = [

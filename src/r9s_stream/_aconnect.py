@@ -6,18 +6,18 @@ from typing import TYPE_CHECKING, Any, overload
 
 import httpx
 
-from ._connect import ChatStreamConnection
-from ._decoder import DEFAULT_MAX_EVENT_SIZE
-from ._models import ResponseFormatT
-from ._telemetry import Telemetry
+from ._chat._decoder import DEFAULT_MAX_EVENT_SIZE
+from ._chat._models import ResponseFormatT
+from ._streaming._connection import ChatStreamConnection
+from ._telemetry._call import Telemetry
 
 if TYPE_CHECKING:
     import httpx2
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
-    from ._parse import OutputSpec
-    from ._transport import HTTPClient
+    from ._http._transport import HTTPClient
+    from ._output._spec import OutputSpec
 
 __all__ = ["aconnect_chat_stream"]
 

@@ -11,19 +11,19 @@ from typing import TYPE_CHECKING, Any, overload
 import httpx
 import msgspec
 
-from ._connect import ChatStreamConnection, Retries
-from ._decoder import DEFAULT_MAX_EVENT_SIZE
-from ._models import ChatCompletion, ResponseFormatT
-from ._parse import request_fields
-from ._telemetry import Telemetry
-from ._transport import TransportName, default_http_client
+from ._chat._decoder import DEFAULT_MAX_EVENT_SIZE
+from ._chat._models import ChatCompletion, ResponseFormatT
+from ._http._transport import TransportName, default_http_client
+from ._output._spec import request_fields
+from ._streaming._connection import ChatStreamConnection, Retries
+from ._telemetry._call import Telemetry
 from ._version import __version__
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
-    from ._transport import HTTPClient
+    from ._http._transport import HTTPClient
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncClient"]
 

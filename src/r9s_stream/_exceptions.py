@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._models import ChatCompletion
+    from ._chat._models import ChatCompletion
 
 __all__ = [
     "APIStatusError",

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from .._models import (
+from .._chat._models import (
     ChatCompletion,
     ChatCompletionChoice,
     ChatCompletionMessage,

@@ -21,23 +21,23 @@ from typing import TYPE_CHECKING, Any, Generic
 import anyio
 import httpx
 
-from ._decoder import DEFAULT_MAX_EVENT_SIZE
-from ._exceptions import APIStatusError, R9sStreamError, StreamTimeoutError
-from ._models import ResponseFormatT
-from ._redact import redact, redact_error
-from ._response import check_response
-from ._retry import backoff_delay, retry_delay, should_retry_status
-from ._stream import ChatCompletionStream
-from ._telemetry import StreamCall, Telemetry, current_span
-from ._transport import send_failure
+from .._chat._decoder import DEFAULT_MAX_EVENT_SIZE
+from .._chat._models import ResponseFormatT
+from .._exceptions import APIStatusError, R9sStreamError, StreamTimeoutError
+from .._http._checks import check_response
+from .._http._redact import redact, redact_error
+from .._http._retry import backoff_delay, retry_delay, should_retry_status
+from .._http._transport import send_failure
+from .._telemetry._call import StreamCall, Telemetry, current_span
+from ._chat_stream import ChatCompletionStream
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     import httpx2
 
-    from ._parse import OutputSpec
-    from ._transport import HTTPClient, HTTPResponse
+    from .._http._transport import HTTPClient, HTTPResponse
+    from .._output._spec import OutputSpec
 
 __all__ = ["ChatStreamConnection", "Retries"]
 

@@ -15,8 +15,8 @@ from typing import Any, Generic
 
 import msgspec
 
-from ._exceptions import ContentFilterFinishReasonError, LengthFinishReasonError, OutputValidationError
-from ._models import ChatCompletionMessage, ResponseFormatT
+from .._chat._models import ChatCompletionMessage, ResponseFormatT
+from .._exceptions import ContentFilterFinishReasonError, LengthFinishReasonError, OutputValidationError
 from ._schema import StructSchema, cached, function_schema, response_format_schema
 
 __all__ = ["ChoiceParse", "OutputSpec", "parse_finished", "request_fields"]

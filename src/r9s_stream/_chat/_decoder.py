@@ -18,13 +18,13 @@ from typing import Any
 
 import msgspec
 
-from ._exceptions import (
+from .._exceptions import (
     EventTooLargeError,
     StreamAPIError,
     StreamDecodeError,
     StreamError,
 )
-from ._framing import SSEFramer, parse_event
+from .._sse._framing import SSEFramer, parse_event
 from ._models import ChatCompletionStreamEvent
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "ChunkDecoder"]

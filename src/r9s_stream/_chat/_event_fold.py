@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._output._spec import OutputSpec, parse_finished
+from .._output._textparts import FOLD_EVERY
 from ._choice_state import reasoning_of
 from ._events import (
     ChoiceDone,
@@ -36,8 +38,6 @@ from ._events import (
     UsageReceived,
 )
 from ._models import ChatCompletionStreamEvent
-from ._parse import OutputSpec, parse_finished
-from ._textparts import FOLD_EVERY
 
 if TYPE_CHECKING:
     from ._accumulator import ChatCompletionAccumulator

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
-from ._events import StreamEvent, ToolCallDone
+from .._chat._events import StreamEvent, ToolCallDone
 
 if TYPE_CHECKING:
-    from ._stream import ChatCompletionStream
+    from ._chat_stream import ChatCompletionStream
 
 __all__ = ["iterate_events", "iterate_tool_calls"]
 

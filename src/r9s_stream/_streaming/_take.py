@@ -5,11 +5,11 @@ from __future__ import annotations
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import ContentFilterFinishReasonError, LengthFinishReasonError, OutputValidationError
-from ._models import ChatCompletionStreamEvent
+from .._chat._models import ChatCompletionStreamEvent
+from .._exceptions import ContentFilterFinishReasonError, LengthFinishReasonError, OutputValidationError
 
 if TYPE_CHECKING:
-    from ._stream import ChatCompletionStream
+    from ._chat_stream import ChatCompletionStream
 
 __all__ = ["take_chunks"]
 

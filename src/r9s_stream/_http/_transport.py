@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from ._exceptions import IncompleteStreamError, StreamError, StreamTimeoutError
+from .._exceptions import IncompleteStreamError, StreamError, StreamTimeoutError
 
 if TYPE_CHECKING:
     from typing import TypeAlias

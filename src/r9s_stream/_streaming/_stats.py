@@ -6,7 +6,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._models import Usage
+    from .._chat._models import Usage
 
 __all__ = ["StreamStats"]
 

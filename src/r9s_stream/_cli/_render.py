@@ -7,8 +7,8 @@ from typing import TextIO
 
 import msgspec
 
-from ._models import ChatCompletion, ChatCompletionStreamEvent, ToolCall, Usage
-from ._stats import StreamStats
+from .._chat._models import ChatCompletion, ChatCompletionStreamEvent, ToolCall, Usage
+from .._streaming._stats import StreamStats
 
 __all__ = ["LiveRenderer", "completion_json", "describe_message", "stats_line", "use_color"]
 

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import anyio
 
+from .._http._transport import is_transport_error
 from ._stats import StreamStats
-from ._transport import is_transport_error
 
 __all__ = ["drain", "incomplete_message"]
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._output._spec import ChoiceParse, OutputSpec
+from .._output._textparts import TextParts
 from ._models import (
     ChatCompletionChoice,
     ChatCompletionMessage,
@@ -19,8 +21,6 @@ from ._models import (
     ToolCall,
     ToolCallDelta,
 )
-from ._parse import ChoiceParse, OutputSpec
-from ._textparts import TextParts
 
 __all__ = ["PLACEHOLDER", "ChoiceState", "FunctionState", "ToolCallState", "reasoning_of"]
 

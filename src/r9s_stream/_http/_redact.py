@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from ._exceptions import R9sStreamError
+from .._exceptions import R9sStreamError
 
 __all__ = ["MIN_SECRET_LENGTH", "redact", "redact_error"]
 

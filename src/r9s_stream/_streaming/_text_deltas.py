@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._stream import ChatCompletionStream
+    from ._chat_stream import ChatCompletionStream
 
 __all__ = ["TextDeltas"]
 

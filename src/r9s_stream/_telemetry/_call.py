@@ -22,19 +22,19 @@ import anyio
 import httpx
 import msgspec
 
-from ._exceptions import APIStatusError, R9sStreamError
-from ._redact import redact
-from ._telemetry_content import input_messages, output_messages
-from ._telemetry_instruments import Instruments, opentelemetry
-from ._telemetry_request import provider_for_host, request_attributes, server_of
-from ._version import __version__
+from .._exceptions import APIStatusError, R9sStreamError
+from .._http._redact import redact
+from .._version import __version__
+from ._content import input_messages, output_messages
+from ._instruments import Instruments, opentelemetry
+from ._request import provider_for_host, request_attributes, server_of
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import Span, TracerProvider
 
-    from ._accumulator import ChatCompletionAccumulator
-    from ._stream import ChatCompletionStream
+    from .._chat._accumulator import ChatCompletionAccumulator
+    from .._streaming._chat_stream import ChatCompletionStream
 
 __all__ = ["CAPTURE_CONTENT_VARIABLE", "StreamCall", "Telemetry", "current_span", "error_type"]
 

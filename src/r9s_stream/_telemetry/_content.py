@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from ._models import ChatCompletion
+from .._chat._models import ChatCompletion
 
 __all__ = ["input_messages", "output_messages"]
 

@@ -19,8 +19,8 @@ from typing import Any, ClassVar, Literal, Union
 
 import msgspec
 
+from .._output._textparts import TextParts
 from ._models import ChatCompletionMessage, TokenLogprob, ToolCall, Usage
-from ._textparts import TextParts
 
 __all__ = [
     "ChoiceDone",
@@ -61,7 +61,7 @@ class TextSoFar(msgspec.Struct, frozen=True, gc=False, eq=False):
         """The partial JSON value of the text (``None`` unless parsing was asked for)."""
         if not self.parse:
             return None
-        from ._partial import partial_json  # jiter is loaded only by users who parse
+        from .._output._partial import partial_json  # jiter is loaded only by users who parse
 
         return partial_json(self.text())
 

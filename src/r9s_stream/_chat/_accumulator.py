@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Generic, overload
 
+from .._output._spec import OutputSpec, parse_finished
+from .._output._textparts import FOLD_EVERY
 from ._choice_state import PLACEHOLDER, ChoiceState
 from ._models import ChatCompletion, ChatCompletionStreamEvent, ResponseFormatT, Usage
-from ._parse import OutputSpec, parse_finished
-from ._textparts import FOLD_EVERY
 
 if TYPE_CHECKING:
     from ._event_fold import EventFold

@@ -18,13 +18,13 @@ from typing import Any, TextIO
 import anyio
 import httpx
 
-from ._aconnect import aconnect_chat_stream
-from ._cli_render import LiveRenderer, completion_json, describe_message, stats_line, use_color
-from ._client import AsyncClient
-from ._exceptions import APIStatusError, R9sStreamError, StreamError
-from ._models import ChatCompletion
-from ._stream import ChatCompletionStream
-from ._version import __version__
+from .._aconnect import aconnect_chat_stream
+from .._chat._models import ChatCompletion
+from .._client import AsyncClient
+from .._exceptions import APIStatusError, R9sStreamError, StreamError
+from .._streaming._chat_stream import ChatCompletionStream
+from .._version import __version__
+from ._render import LiveRenderer, completion_json, describe_message, stats_line, use_color
 
 __all__ = ["main"]
 
@@ -111,7 +111,7 @@ async def _chat_with(args: argparse.Namespace, out: TextIO, err: TextIO, options
 
 
 async def _replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .testing import sse_transport
+    from ..testing import sse_transport
 
     try:
         body = await anyio.Path(args.file).read_bytes()
@@ -139,7 +139,7 @@ async def _replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .testing import run_server
+    from ..testing import run_server
 
     color = use_color(out)
     with run_server(token_delay=args.token_delay) as base_url:
@@ -199,7 +199,7 @@ class _ConsoleSpans:
 
 
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
-    from ._server import MODELS, base_url_of, listen, serve_forever
+    from .._server import MODELS, base_url_of, listen, serve_forever
 
     sock = listen(args.host, args.port)
     print(f"{PROG} local server: {base_url_of(sock)}  (Ctrl-C to stop)", file=out)

@@ -9,29 +9,29 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast
 
 import anyio
 
-from ._accumulator import ChatCompletionAccumulator
-from ._body import body_reader
-from ._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
-from ._events import StreamEvent, ToolCallDone
-from ._exceptions import (
+from .._chat._accumulator import ChatCompletionAccumulator
+from .._chat._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
+from .._chat._events import StreamEvent, ToolCallDone
+from .._chat._models import ChatCompletion, ChatCompletionStreamEvent, ResponseFormatT, Usage
+from .._exceptions import (
     IncompleteStreamError,
     StreamError,
     StreamTimeoutError,
 )
-from ._models import ChatCompletion, ChatCompletionStreamEvent, ResponseFormatT, Usage
-from ._parse import OutputError, OutputSpec
-from ._redact import redact_error
+from .._http._body import body_reader
+from .._http._redact import redact_error
+from .._http._transport import stream_failure
+from .._output._spec import OutputError, OutputSpec
+from ._body_end import drain, incomplete_message
+from ._chat_events import iterate_events, iterate_tool_calls
+from ._deadlines import Deadlines
 from ._stats import StreamStats
-from ._stream_body_end import drain, incomplete_message
-from ._stream_deadlines import Deadlines
-from ._stream_events import iterate_events, iterate_tool_calls
-from ._stream_take import take_chunks
+from ._take import take_chunks
 from ._text_deltas import TextDeltas
-from ._transport import stream_failure
 
 if TYPE_CHECKING:
-    from ._telemetry import StreamCall
-    from ._transport import HTTPResponse
+    from .._http._transport import HTTPResponse
+    from .._telemetry._call import StreamCall
 
 __all__ = ["ChatCompletionStream"]
 

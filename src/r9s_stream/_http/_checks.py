@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ._exceptions import APIStatusError, StreamAPIError, UnexpectedContentTypeError
+from .._exceptions import APIStatusError, StreamAPIError, UnexpectedContentTypeError
 from ._transport import is_transport_error
 
 if TYPE_CHECKING:
