@@ -22,7 +22,7 @@ import r9s_stream as rs
 from _chat_server import Reply, ScriptedServer, reply_text
 from _stacks import error_class, http_client, on_every_stack, rs_client
 from r9s_stream import testing
-from r9s_stream._http._transport import TransportName, environment_proxies
+from r9s_stream._http._default import TransportName, environment_proxies
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 BODY = {"model": "m", "messages": MESSAGES, "stream": True}

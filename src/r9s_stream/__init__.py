@@ -2,7 +2,7 @@
 
 from ._aconnect import aconnect_chat_stream
 from ._chat._accumulator import ChatCompletionAccumulator
-from ._chat._decoder import DEFAULT_MAX_EVENT_SIZE, ChunkDecoder
+from ._chat._decoder import ChunkDecoder
 from ._chat._events import (
     ChoiceDone,
     ContentDelta,
@@ -54,8 +54,9 @@ from ._exceptions import (
 )
 from ._output._schema import response_format, tool
 from ._output._spec import OutputSpec
+from ._sse._framing import DEFAULT_MAX_EVENT_SIZE
+from ._streaming._chat_connection import ChatStreamConnection
 from ._streaming._chat_stream import ChatCompletionStream
-from ._streaming._connection import ChatStreamConnection
 from ._streaming._stats import StreamStats
 from ._streaming._text_deltas import TextDeltas
 from ._version import __version__

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any, overload
 
 import httpx
 
-from ._chat._decoder import DEFAULT_MAX_EVENT_SIZE
-from ._chat._models import ResponseFormatT
-from ._streaming._connection import ChatStreamConnection
+from ._output._typevars import ResponseFormatT
+from ._sse._framing import DEFAULT_MAX_EVENT_SIZE
+from ._streaming._chat_connection import ChatStreamConnection
 from ._telemetry._call import Telemetry
 
 if TYPE_CHECKING:
@@ -16,10 +16,13 @@ if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
-    from ._http._transport import HTTPClient
+    from ._http._types import HTTPClient
     from ._output._spec import OutputSpec
 
 __all__ = ["aconnect_chat_stream"]
+
+# Global providers, content capture from the environment: shared by the calls that set nothing.
+_DEFAULT_TELEMETRY = Telemetry()
 
 
 @overload
@@ -98,7 +101,7 @@ def aconnect_chat_stream(
     ``parsed`` of the events; the body is yours to build (``rs.response_format(T)``,
     ``rs.tool(T)``), so nothing is added to it.
     """
-    telemetry = None
+    telemetry = _DEFAULT_TELEMETRY
     if any(
         option is not None
         for option in (tracer_provider, meter_provider, capture_message_content, gen_ai_provider)

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any, overload
 import httpx
 import msgspec
 
-from ._chat._decoder import DEFAULT_MAX_EVENT_SIZE
-from ._chat._models import ChatCompletion, ResponseFormatT
-from ._http._transport import TransportName, default_http_client
+from ._chat._models import ChatCompletion
+from ._http._default import TransportName, default_http_client
+from ._http._retry import Retries
 from ._output._spec import request_fields
-from ._streaming._connection import ChatStreamConnection, Retries
+from ._output._typevars import ResponseFormatT
+from ._sse._framing import DEFAULT_MAX_EVENT_SIZE
+from ._streaming._chat_connection import ChatStreamConnection
 from ._telemetry._call import Telemetry
 from ._version import __version__
 
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
-    from ._http._transport import HTTPClient
+    from ._http._types import HTTPClient
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncClient"]
 

@@ -7,12 +7,14 @@ R9sStreamError                      base of everything below
 ├── LengthFinishReasonError         parsing was asked for, the choice finished with ``length``
 ├── ContentFilterFinishReasonError  parsing was asked for, the choice finished with ``content_filter``
 ├── OutputValidationError           content or tool arguments that do not decode into the type
-└── StreamError                     the stream started, then failed; ``.completion`` keeps
-    │                               the partial ChatCompletion rebuilt before the failure
+└── StreamError                     the stream started, then failed; ``.partial`` keeps the
+    │                               object rebuilt before the failure (on a chat stream also
+    │                               ``.completion``, the same ChatCompletion)
     ├── StreamAPIError              the server sent an error inside the stream
     ├── StreamDecodeError           a payload that is not a valid chunk (raw data, position)
     │   └── EventTooLargeError      one event grew past ``max_event_size``
-    └── IncompleteStreamError       the stream ended before ``data: [DONE]``
+    └── IncompleteStreamError       the stream ended before its end (``data: [DONE]``,
+        │                           ``response.completed``, ``message_stop`` …)
         └── StreamTimeoutError      no chunk / byte within a timeout (also a TimeoutError)
 ```
 
@@ -20,18 +22,15 @@ httpx transport errors raised before the response starts pass through unwrapped,
 retry policies can decide on them. A transport error after the stream has started becomes an
 ``IncompleteStreamError`` with the httpx error as its ``__cause__``.
 
-The three parsing errors carry ``.completion`` too, but they do not subclass ``StreamError``: the
-stream itself worked (nothing was lost, sending the same request again would not help);
+The three parsing errors carry ``.completion`` and ``.partial`` too, but they do not subclass
+``StreamError``: the stream itself worked (nothing was lost, sending the same request again would not help);
 what the model produced does not fit the type asked for. A handler that retries on
 ``StreamError`` stays right, and one for bad output catches these three by name.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._chat._models import ChatCompletion
+from typing import Any
 
 __all__ = [
     "APIStatusError",
@@ -86,9 +85,16 @@ class UnexpectedContentTypeError(R9sStreamError):
 
 
 class StreamError(R9sStreamError):
-    """The stream failed after it started; ``completion`` holds what was received."""
+    """The stream failed after it started; ``partial`` holds what was received.
 
-    completion: ChatCompletion | None = None
+    ``partial`` is the object rebuilt before the failure, whatever the wire kind (a
+    ``ChatCompletion``, a ``responses.Response``, a ``messages.Message`` or a
+    ``completions.Completion``); ``None`` only for a stream opened with ``accumulate=False``.
+    On a chat stream ``completion`` is the same object; on the other kinds it stays ``None``.
+    """
+
+    partial: Any = None
+    completion: Any = None
 
 
 class StreamAPIError(StreamError):
@@ -144,13 +150,18 @@ class LengthFinishReasonError(R9sStreamError):
     ``completion`` holds everything received, the cut-off text included.
     """
 
-    def __init__(self, *, completion: ChatCompletion | None = None, choice: int = 0) -> None:
+    def __init__(self, *, completion: Any = None, choice: int = 0) -> None:
         super().__init__(
             f"choice {choice} stopped at the length limit (finish_reason 'length'), so its output cannot "
             "be parsed; raise max_tokens / max_completion_tokens"
         )
         self.completion = completion
         self.choice = choice
+
+    @property
+    def partial(self) -> Any:
+        """The same object as ``completion`` (what every ``StreamError`` calls it)."""
+        return self.completion
 
 
 class ContentFilterFinishReasonError(R9sStreamError):
@@ -159,13 +170,18 @@ class ContentFilterFinishReasonError(R9sStreamError):
     Raised before the content is decoded; ``completion`` holds everything received.
     """
 
-    def __init__(self, *, completion: ChatCompletion | None = None, choice: int = 0) -> None:
+    def __init__(self, *, completion: Any = None, choice: int = 0) -> None:
         super().__init__(
             f"choice {choice} was stopped by the content filter (finish_reason 'content_filter'), "
             "so its output cannot be parsed"
         )
         self.completion = completion
         self.choice = choice
+
+    @property
+    def partial(self) -> Any:
+        """The same object as ``completion`` (what every ``StreamError`` calls it)."""
+        return self.completion
 
 
 class OutputValidationError(R9sStreamError):
@@ -183,7 +199,7 @@ class OutputValidationError(R9sStreamError):
         raw: str,
         type_name: str,
         tool_name: str | None = None,
-        completion: ChatCompletion | None = None,
+        completion: Any = None,
         choice: int = 0,
     ) -> None:
         what = "the content does" if tool_name is None else f"the arguments of tool {tool_name!r} do"
@@ -195,3 +211,13 @@ class OutputValidationError(R9sStreamError):
         self.tool_name = tool_name
         self.completion = completion
         self.choice = choice
+
+    @property
+    def partial(self) -> Any:
+        """The same object as ``completion`` (what every ``StreamError`` calls it)."""
+        return self.completion
+
+
+OutputError = LengthFinishReasonError | ContentFilterFinishReasonError | OutputValidationError
+"""What parsing the output can raise (each carries the rebuilt object as ``completion``)."""
+OUTPUT_ERRORS = (LengthFinishReasonError, ContentFilterFinishReasonError, OutputValidationError)

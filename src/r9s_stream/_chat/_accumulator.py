@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Generic, overload
 
-from .._output._spec import OutputSpec, parse_finished
+from .._output._spec import OutputSpec
 from .._output._textparts import FOLD_EVERY
+from .._output._typevars import ResponseFormatT
 from ._choice_state import PLACEHOLDER, ChoiceState
-from ._models import ChatCompletion, ChatCompletionStreamEvent, ResponseFormatT, Usage
+from ._models import ChatCompletion, ChatCompletionStreamEvent, Usage
+from ._parse import parse_finished
 
 if TYPE_CHECKING:
     from ._event_fold import EventFold
@@ -70,6 +72,16 @@ class ChatCompletionAccumulator(Generic[ResponseFormatT]):
     def usage(self) -> Usage | None:
         """The last non-null usage seen, or ``None``."""
         return self._usage
+
+    @property
+    def output_tokens(self) -> int | None:
+        """``completion_tokens`` of the last usage seen, or ``None``."""
+        return None if self._usage is None else self._usage.completion_tokens
+
+    @property
+    def snapshot(self) -> ChatCompletion[ResponseFormatT]:
+        """The same as ``completion`` (the name every stream's rebuilt object has)."""
+        return self.completion
 
     def enable_events(self, output: OutputSpec[Any] | None = None) -> EventFold:
         """Name the semantic events of every chunk from now on (before the first chunk only).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._output._spec import ChoiceParse, OutputSpec
+from .._output._spec import OutputSpec
 from .._output._textparts import TextParts
 from ._models import (
     ChatCompletionChoice,
@@ -21,6 +21,7 @@ from ._models import (
     ToolCall,
     ToolCallDelta,
 )
+from ._parse import ChoiceParse
 
 __all__ = ["PLACEHOLDER", "ChoiceState", "FunctionState", "ToolCallState", "reasoning_of"]
 

@@ -24,12 +24,10 @@ from .._exceptions import (
     StreamDecodeError,
     StreamError,
 )
-from .._sse._framing import SSEFramer, parse_event
+from .._sse._framing import DEFAULT_MAX_EVENT_SIZE, SSEFramer, parse_event
 from ._models import ChatCompletionStreamEvent
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "ChunkDecoder"]
-
-DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+__all__ = ["ChunkDecoder"]
 
 _DATA = b"data: "
 _ONE_START = b"data: {"
@@ -38,6 +36,8 @@ _DONE = b"\n\ndata: [DONE]"
 _SHRINK = len(_SEPARATOR) - 1  # bytes saved by each separator → comma rewrite
 # `"error"` may be a token or a content word; only a key (`"error":`) is worth a closer look.
 _ERROR_KEY = re.compile(rb'"error"\s*:')
+# How many names of skipped events the end's message shows.
+_SKIPPED_SHOWN = 3
 
 
 class _ErrorEnvelope(msgspec.Struct, gc=False):
@@ -64,6 +64,9 @@ class ChunkDecoder:
         self.done = False
         self.error: StreamError | None = None
         self.events_seen = 0
+        # The first names of events skipped for being named (`event: response.created` …):
+        # a stream of another wire kind is all of them, and the end's message says so.
+        self._skipped: list[str] = []
         self._framer = SSEFramer(max_event_size)
         # A read may take the one-event path only while the framer holds nothing (no event
         # begun, no CR pending, the BOM decided) and the stream has neither ended nor failed.
@@ -175,6 +178,14 @@ class ChunkDecoder:
             self.error = None
         return events
 
+    def missing_end(self, events: int) -> str:
+        """What ``IncompleteStreamError`` says of a body that ended after ``events`` chunks without [DONE]."""
+        message = f"the stream ended without data: [DONE] after {events} chunks"
+        if events == 0 and self._skipped:
+            seen = ", ".join(f"`event: {name}`" for name in self._skipped)
+            message += f"; it sent only named events ({seen} …): not a chat-completions stream"
+        return message
+
     # --- the careful path ----------------------------------------------------------------
 
     def _decode_events(self, block: bytes) -> list[ChatCompletionStreamEvent]:
@@ -204,6 +215,8 @@ class ChunkDecoder:
                 if error is not None:
                     return self._stop(payloads, error)
             if event_type != "message":
+                if len(self._skipped) < _SKIPPED_SHOWN and event_type not in self._skipped:
+                    self._skipped.append(event_type)
                 continue  # named events other than `error` are not chunks
             payloads.append(payload)
         return self._decode_payloads(payloads)

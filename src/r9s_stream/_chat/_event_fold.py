@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._output._spec import OutputSpec, parse_finished
+from .._output._spec import OutputSpec
 from .._output._textparts import FOLD_EVERY
 from ._choice_state import reasoning_of
 from ._events import (
@@ -38,6 +38,7 @@ from ._events import (
     UsageReceived,
 )
 from ._models import ChatCompletionStreamEvent
+from ._parse import parse_finished
 
 if TYPE_CHECKING:
     from ._accumulator import ChatCompletionAccumulator

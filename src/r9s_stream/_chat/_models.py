@@ -15,18 +15,11 @@ The generic ones are GC-tracked (``gc=True``): msgspec before 0.19 refuses ``gc=
 
 from __future__ import annotations
 
-import typing
-from typing import TYPE_CHECKING, Any, Generic
+from typing import Any, Generic
 
 import msgspec
 
-if TYPE_CHECKING:
-    # PEP 696 defaults (typing only from 3.13): a bare ``ChatCompletion`` is ``ChatCompletion[Any]``.
-    from typing_extensions import TypeVar
-
-    ResponseFormatT = TypeVar("ResponseFormatT", default=Any)
-else:
-    ResponseFormatT = typing.TypeVar("ResponseFormatT")
+from .._output._typevars import ResponseFormatT
 
 __all__ = [
     "ChatCompletion",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import httpx
 
 if TYPE_CHECKING:
-    from ._transport import HTTPResponse
+    from ._types import HTTPResponse
 
 __all__ = ["BODY_EXTENSION", "RawBody", "body_reader"]
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from .._exceptions import APIStatusError, StreamAPIError, UnexpectedContentTypeError
-from ._transport import is_transport_error
+from ._errors import is_transport_error
 
 if TYPE_CHECKING:
-    from ._transport import HTTPResponse
+    from ._types import HTTPResponse
 
 __all__ = ["check_response", "error_fields"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -18,6 +19,7 @@ __all__ = [
     "INITIAL_BACKOFF",
     "MAX_BACKOFF",
     "MAX_RETRY_AFTER",
+    "Retries",
     "backoff_delay",
     "parse_retry_after",
     "retry_delay",
@@ -29,6 +31,19 @@ INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 # The longest wait a server's Retry-After can impose.
 MAX_RETRY_AFTER = 60.0
+
+
+@dataclass(frozen=True)
+class Retries:
+    """Send again, at most ``max_retries`` times, what failed before the first byte of the stream.
+
+    Connect errors and 408/409/429/5xx answers are retried with backoff (or the server's
+    ``Retry-After``), never past the first-token or total deadline; a transport timeout that
+    ends the attempts is raised as ``StreamTimeoutError``.
+    """
+
+    max_retries: int = 2
+
 
 # Request Timeout, Conflict (a lock held by a concurrent request), Too Many Requests.
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})

@@ -15,11 +15,11 @@ from typing import Any, Generic
 
 import msgspec
 
-from .._chat._models import ChatCompletionMessage, ResponseFormatT
-from .._exceptions import ContentFilterFinishReasonError, LengthFinishReasonError, OutputValidationError
+from .._exceptions import OutputValidationError
 from ._schema import StructSchema, cached, function_schema, response_format_schema
+from ._typevars import ResponseFormatT
 
-__all__ = ["ChoiceParse", "OutputSpec", "parse_finished", "request_fields"]
+__all__ = ["OutputSpec", "request_fields", "type_name"]
 
 
 @cached
@@ -54,7 +54,7 @@ class OutputSpec(Generic[ResponseFormatT]):
         try:
             value: ResponseFormatT = _decoder(type_).decode(content)
         except msgspec.DecodeError as error:  # ValidationError included
-            raise OutputValidationError(str(error), raw=content, type_name=_name(type_)) from None
+            raise OutputValidationError(str(error), raw=content, type_name=type_name(type_)) from None
         return value
 
     def parse_arguments(self, name: str, arguments: str) -> Any | None:
@@ -66,7 +66,7 @@ class OutputSpec(Generic[ResponseFormatT]):
             return _decoder(type_).decode(arguments)
         except msgspec.DecodeError as error:
             raise OutputValidationError(
-                str(error), raw=arguments, type_name=_name(type_), tool_name=name
+                str(error), raw=arguments, type_name=type_name(type_), tool_name=name
             ) from None
 
     def parse_content_quietly(self, content: str) -> ResponseFormatT | None:
@@ -86,7 +86,7 @@ class OutputSpec(Generic[ResponseFormatT]):
             return None
 
     def __repr__(self) -> str:
-        shown = None if self.response_format is None else _name(self.response_format)
+        shown = None if self.response_format is None else type_name(self.response_format)
         return f"OutputSpec(response_format={shown}, tools={sorted(self.tools)})"
 
 
@@ -133,66 +133,6 @@ def request_fields(
     return format_field, tool_fields, OutputSpec(parsed_format, parsed_tools)
 
 
-OutputError = LengthFinishReasonError | ContentFilterFinishReasonError | OutputValidationError
-
-
-class ChoiceParse:
-    """The parsed values of one choice (content, then each tool call's arguments), or its error."""
-
-    __slots__ = ("arguments", "content", "error", "raised")
-
-    def __init__(
-        self, content: Any = None, arguments: Iterable[Any] = (), error: OutputError | None = None
-    ) -> None:
-        self.content = content
-        self.arguments = list(arguments)
-        self.error = error
-        self.raised = False  # an error is raised once, by the batch that finished the choice
-
-    @classmethod
-    def attempt(cls, output: OutputSpec[Any], message: ChatCompletionMessage[Any]) -> ChoiceParse:
-        """Whatever of an unfinished choice already decodes; nothing is raised."""
-        parsed = _parse_message(output, message, 0)
-        return cls(parsed.content, parsed.arguments)
-
-    def apply(self, message: ChatCompletionMessage[Any]) -> None:
-        """Set ``parsed`` on the message and on its tool calls' functions."""
-        message.parsed = self.content
-        for call, parsed in zip(message.tool_calls or (), self.arguments, strict=False):
-            call.function.parsed = parsed
-
-
-def parse_finished(
-    output: OutputSpec[Any], index: int, finish_reason: str, message: ChatCompletionMessage[Any]
-) -> ChoiceParse:
-    """Parse a finished choice; its finish reason is checked before anything is decoded."""
-    if finish_reason == "length":
-        return ChoiceParse(error=LengthFinishReasonError(choice=index))
-    if finish_reason == "content_filter":
-        return ChoiceParse(error=ContentFilterFinishReasonError(choice=index))
-    return _parse_message(output, message, index)
-
-
-def _parse_message(output: OutputSpec[Any], message: ChatCompletionMessage[Any], index: int) -> ChoiceParse:
-    error: OutputValidationError | None = None
-    content = None
-    # A refusal is an answer, not an error: parsed stays None (as in openai-python).
-    if output.response_format is not None and message.content and not message.refusal:
-        try:
-            content = output.parse_content(message.content)
-        except OutputValidationError as failed:
-            failed.choice = index
-            error = failed
-    arguments = []
-    for call in message.tool_calls or ():
-        try:
-            arguments.append(output.parse_arguments(call.function.name, call.function.arguments))
-        except OutputValidationError as failed:
-            failed.choice = index
-            error = error or failed
-            arguments.append(None)
-    return ChoiceParse(content, arguments, error)
-
-
-def _name(type_: Any) -> str:
+def type_name(type_: Any) -> str:
+    """A type's name for error messages."""
     return str(getattr(type_, "__name__", type_))

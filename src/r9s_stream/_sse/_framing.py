@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from httpx_sse import ServerSentEvent
 
-__all__ = ["SSEFramer", "parse_event"]
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEFramer", "parse_event"]
+
+# The largest one server-sent event may grow to by default (max_event_size=).
+DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = frozenset(b" \t\n\x0b\x0c\r")  # what bytes.strip() removes

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 
-from .._http._transport import is_transport_error
+from .._http._errors import is_transport_error
 from ._stats import StreamStats
 
 __all__ = ["drain", "incomplete_message"]
@@ -35,12 +35,15 @@ async def drain(reader: AsyncIterator[bytes]) -> None:
             # the completion is already whole; a broken tail changes nothing
 
 
-def incomplete_message(stats: StreamStats) -> str:
-    """What ``IncompleteStreamError`` says of a body that ended before ``data: [DONE]``."""
+def incomplete_message(stats: StreamStats, missing_end: str) -> str:
+    """What ``IncompleteStreamError`` says of a body that ended before the kind's end.
+
+    ``missing_end`` is the kind's own account (see ``Decoder.missing_end``).
+    """
     if stats.chunks == 0 and stats.first_byte_at is None:
         return (
             "the server closed the stream without sending anything (an empty 200 body); "
             "the likely cause is a prompt longer than the model's context window, "
             "which llama.cpp answers this way"
         )
-    return f"the stream ended without data: [DONE] after {stats.chunks} chunks"
+    return missing_end

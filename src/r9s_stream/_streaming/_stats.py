@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from time import perf_counter
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .._chat._models import Usage
 
 __all__ = ["StreamStats"]
 
@@ -39,10 +35,10 @@ class StreamStats:
         # Chunks that carried output (content, refusal, reasoning, tool calls), set at the end.
         self.output_chunks: int | None = None
 
-    def finish(self, usage: Usage | None, output_chunks: int) -> None:
+    def finish(self, output_tokens: int | None, output_chunks: int) -> None:
         """The stream ended (or was closed): stop the clock, take the token count it reported."""
         self.finished_at = perf_counter()
-        self.completion_tokens = None if usage is None else usage.completion_tokens
+        self.completion_tokens = output_tokens
         self.output_chunks = output_chunks
 
     @property

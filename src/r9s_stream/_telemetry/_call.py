@@ -33,10 +33,9 @@ if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import Span, TracerProvider
 
-    from .._chat._accumulator import ChatCompletionAccumulator
-    from .._streaming._chat_stream import ChatCompletionStream
+    from .._streaming._observer import ClosedStream
 
-__all__ = ["CAPTURE_CONTENT_VARIABLE", "StreamCall", "Telemetry", "current_span", "error_type"]
+__all__ = ["CAPTURE_CONTENT_VARIABLE", "StreamCall", "Telemetry", "error_type"]
 
 logger = logging.getLogger("r9s_stream")
 
@@ -69,10 +68,13 @@ class Telemetry:
         # URL → server.address, server.port, gen_ai.provider.name: a client calls one URL.
         self._servers: dict[str, tuple[str, int, str]] = {}
 
-    def start(self, body: object, url: httpx.URL | str, secret: str | None = None) -> StreamCall | None:
+    def start(
+        self, body: object, url: httpx.URL | str, secret: str | None = None, operation: str = "chat"
+    ) -> StreamCall | None:
         """Open the span of one call (``None`` without the ``otel`` extra).
 
-        ``body`` is the request body: a mapping, or its JSON bytes.
+        ``body`` is the request body: a mapping, or its JSON bytes; ``operation`` the GenAI
+        operation name (``chat``, ``text_completion``).
         """
         if self._tracer_provider is None and self._meter_provider is None and not _in_use():
             return None  # nobody imported opentelemetry, so nobody set a global provider either
@@ -90,7 +92,7 @@ class Telemetry:
         address, port, provider = self._server(url)
         model = body.get("model")
         base: dict[str, Any] = {
-            "gen_ai.operation.name": "chat",
+            "gen_ai.operation.name": operation,
             "gen_ai.provider.name": provider,
         }
         if isinstance(model, str) and model:
@@ -99,7 +101,7 @@ class Telemetry:
             base["server.address"] = address
             base["server.port"] = port
         span = self._tracer_for[1].start_span(
-            f"chat {model}" if "gen_ai.request.model" in base else "chat",
+            f"{operation} {model}" if "gen_ai.request.model" in base else operation,
             kind=trace.SpanKind.CLIENT,
             attributes={**base, **request_attributes(body)},
         )
@@ -144,7 +146,7 @@ class StreamCall:
         self._capture = capture
         self._secret = secret
         self._started_at = perf_counter()
-        self._stream: ChatCompletionStream | None = None
+        self._stream: object = None
         self._retries = 0
         self._ended = False
 
@@ -167,7 +169,7 @@ class StreamCall:
         self._span.add_event("r9s.retry", event)
         self._span.set_attribute("http.request.resend_count", self._retries)
 
-    def opened(self, stream: ChatCompletionStream) -> None:
+    def opened(self, stream: object) -> None:
         """The stream is handed to the user: its close ends the span."""
         self._stream = stream
 
@@ -177,34 +179,24 @@ class StreamCall:
             return
         self._end(error, perf_counter() - self._started_at, "error")
 
-    def stream_closed(
-        self,
-        stream: ChatCompletionStream,
-        accumulator: ChatCompletionAccumulator | None,
-        error: BaseException | None,
-    ) -> None:
+    def stream_closed(self, stream: ClosedStream, snapshot: object, error: BaseException | None) -> None:
         """The stream closed (end, early close, error or cancellation): end the span, record."""
         if self._ended or stream is not self._stream:
             return  # a failed attempt's stream, closed by the retry loop
         try:
-            self._stream_closed(stream, accumulator, error)
+            self._stream_closed(stream, snapshot, error)
         except Exception:  # telemetry must never break the stream it describes
             logger.exception("r9s_stream: recording the stream's telemetry failed")
             if not self._ended:
                 self._ended = True
                 self._span.end()
 
-    def _stream_closed(
-        self,
-        stream: ChatCompletionStream,
-        accumulator: ChatCompletionAccumulator | None,
-        error: BaseException | None,
-    ) -> None:
+    def _stream_closed(self, stream: ClosedStream, snapshot: object, error: BaseException | None) -> None:
         stats = stream.stats
         finished = stats.finished_at if stats.finished_at is not None else perf_counter()
         outcome = "done" if error is None and stream.done else "closed_early" if error is None else "error"
         attributes = self._attributes
-        completion = accumulator.completion if accumulator is not None else None
+        completion: Any = snapshot
         span = self._span
         if completion is not None:
             if completion.model:
@@ -273,11 +265,6 @@ class StreamCall:
         span.set_attribute("r9s.stream.outcome", outcome)
         self._instruments.duration.record(duration, attributes)
         span.end()
-
-
-def current_span(call: StreamCall | None) -> AbstractContextManager[object]:
-    """A context in which ``call``'s span is the current one (nothing when there is no call)."""
-    return nullcontext() if call is None else call.current()
 
 
 def error_type(error: BaseException) -> str:
