@@ -14,7 +14,7 @@ UV_VERSION := $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK))
 EXTRAS := dev,server,otel
 LOCK_FLAGS := --extra dev --extra server --extra otel --universal --python-version 3.10
 # Runtime dependencies (and the peers users hold) whose versions each pass prints.
-SHOWN := httpx|httpx-sse|msgspec|anyio|aiohttp|httpx-aiohttp|jiter|opentelemetry-api|uvicorn|httpx2|openai|llmock|opentelemetry-sdk|httpcore|h11|sniffio
+SHOWN := httpx|httpx-sse|msgspec|anyio|aiohttp|httpx-aiohttp|jiter|opentelemetry-api|uvicorn|httpx2|openai|llmock|opentelemetry-sdk|httpcore|h11|sniffio|anthropic|ray|rich
 # Test tools stay at their locked versions in the newest pass: a new linter is not a new runtime.
 TOOLS := pytest|pytest-asyncio|pytest-xdist|execnet|hypothesis|mypy|ruff|uv
 # One pytest worker per core (pytest-xdist); PYTEST_WORKERS=0 runs in one process.
