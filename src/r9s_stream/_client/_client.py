@@ -1,31 +1,30 @@
-"""``AsyncClient``: base URL, API key and request body for streamed chat completions."""
+"""``AsyncClient``: base URL, API key, retries; chat completions here, the other kinds as namespaces."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
 import httpx
-import msgspec
 
-from ._chat._models import ChatCompletion
-from ._http._default import TransportName, default_http_client
-from ._http._retry import Retries
-from ._output._spec import request_fields
-from ._output._typevars import ResponseFormatT
-from ._sse._framing import DEFAULT_MAX_EVENT_SIZE
-from ._streaming._chat_connection import ChatStreamConnection
-from ._telemetry._call import Telemetry
-from ._version import __version__
+from .._chat._models import ChatCompletion
+from .._http._default import TransportName, default_http_client
+from .._http._retry import Retries
+from .._output._spec import request_fields
+from .._output._typevars import ResponseFormatT
+from .._sse._framing import DEFAULT_MAX_EVENT_SIZE
+from .._streaming._chat_connection import ChatStreamConnection
+from .._telemetry._call import Telemetry
+from .._version import __version__
+from ._core import ClientCore
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
-    from ._http._types import HTTPClient
+    from .._http._types import HTTPClient
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncClient"]
 
@@ -35,8 +34,6 @@ BASE_URL_VARIABLE = "R9S_BASE_URL"
 
 USER_AGENT = f"r9s-stream/{__version__} (python-httpx/{httpx.__version__})"
 
-# One encoder for every request body.
-_encoder = msgspec.json.Encoder()
 # The default stream_options: ask for the usage chunk at the end (read-only, shared).
 _INCLUDE_USAGE: Mapping[str, Any] = MappingProxyType({"include_usage": True})
 
@@ -103,23 +100,7 @@ class AsyncClient:
         # Stripped: a key read from a file often ends in a newline, which no header may hold.
         self._api_key = (api_key or os.environ.get(API_KEY_VARIABLE) or "").strip() or None
         self._base_url = (base_url or os.environ.get(BASE_URL_VARIABLE) or DEFAULT_BASE_URL).rstrip("/")
-        self._chat_url = f"{self._base_url}/chat/completions"
-        # What requests go to: parsed once for an httpx client (httpx parses a str on every
-        # request, ≈ 11 µs), at the first request, so that a bad URL fails where it did.
-        self._request_url: httpx.URL | str | None = None
         self._retries = Retries(max_retries)
-        # A tuple: the one shape of timeout that httpx and httpx2 clients both accept.
-        self._timeout = (
-            (timeout.connect, timeout.read, timeout.write, timeout.pool)
-            if isinstance(timeout, httpx.Timeout)
-            else timeout
-        )
-        self._stream_options: dict[str, Any] = {
-            "first_token_timeout": first_token_timeout,
-            "idle_timeout": idle_timeout,
-            "total_timeout": total_timeout,
-            "max_event_size": max_event_size,
-        }
         # The stream headers of aconnect_chat_stream() are here already: it sets none on each request.
         headers = httpx.Headers(
             {
@@ -132,26 +113,41 @@ class AsyncClient:
         if self._api_key is not None:
             headers["Authorization"] = f"Bearer {self._api_key}"
         headers.update(default_headers or {})
-        self._headers = headers
-        self._telemetry = Telemetry(
-            tracer_provider=tracer_provider,
-            meter_provider=meter_provider,
-            capture_message_content=capture_message_content,
-            gen_ai_provider=gen_ai_provider,
-        )
         self._owns_http_client = http_client is None
         self._http_client = (
             http_client
             if http_client is not None
             else default_http_client(transport=transport, timeout=timeout, max_connections=max_connections)
         )
-        # httpx turns a tuple into a Timeout on every request (≈ 3 µs); its own Timeout it copies.
-        if isinstance(self._http_client, httpx.AsyncClient):
-            self._request_timeout: httpx.Timeout | tuple[float | None, ...] | float | None = httpx.Timeout(
-                self._timeout
-            )
-        else:
-            self._request_timeout = self._timeout
+        # A tuple: the one shape of timeout that httpx and httpx2 clients both accept; httpx
+        # turns a tuple into a Timeout on every request (≈ 3 µs), its own Timeout it copies.
+        shared = (
+            (timeout.connect, timeout.read, timeout.write, timeout.pool)
+            if isinstance(timeout, httpx.Timeout)
+            else timeout
+        )
+        self._core = ClientCore(
+            http_client=self._http_client,
+            base_url=self._base_url,
+            api_key=self._api_key,
+            headers=headers,
+            retries=self._retries,
+            request_timeout=httpx.Timeout(shared)
+            if isinstance(self._http_client, httpx.AsyncClient)
+            else shared,
+            stream_options={
+                "first_token_timeout": first_token_timeout,
+                "idle_timeout": idle_timeout,
+                "total_timeout": total_timeout,
+                "max_event_size": max_event_size,
+            },
+            telemetry=Telemetry(
+                tracer_provider=tracer_provider,
+                meter_provider=meter_provider,
+                capture_message_content=capture_message_content,
+                gen_ai_provider=gen_ai_provider,
+            ),
+        )
 
     @property
     def base_url(self) -> str:
@@ -224,26 +220,13 @@ class AsyncClient:
         body["stream"] = True
         if stream_options is not None:
             body["stream_options"] = dict(stream_options)
-        url = self._request_url
-        if url is None:
-            url = self._chat_url
-            if isinstance(self._http_client, httpx.AsyncClient):
-                with contextlib.suppress(httpx.InvalidURL):  # then raised by the request, as before
-                    url = httpx.URL(url)
-            self._request_url = url
+        core = self._core
         return ChatStreamConnection(
-            self._http_client,
+            core.http_client,
             "POST",
-            url,
-            headers=self._headers,
-            content=_encoder.encode(body),
-            timeout=self._request_timeout,
-            retries=self._retries,
-            secret=self._api_key,
-            telemetry=self._telemetry,
-            body=body,
+            core.endpoint_url("/chat/completions"),
             output=output,
-            **self._stream_options,
+            **core.request_arguments(body),
         )
 
     @overload
