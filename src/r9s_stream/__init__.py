@@ -1,6 +1,5 @@
 """r9s_stream: fast, correct async streaming of OpenAI-compatible chat completions."""
 
-from ._aconnect import aconnect_chat_stream
 from ._chat._accumulator import ChatCompletionAccumulator
 from ._chat._decoder import ChunkDecoder
 from ._chat._events import (
@@ -38,6 +37,7 @@ from ._chat._models import (
     Usage,
 )
 from ._client import AsyncClient
+from ._connect._chat import aconnect_chat_stream
 from ._exceptions import (
     APIStatusError,
     ContentFilterFinishReasonError,

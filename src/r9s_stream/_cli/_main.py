@@ -18,9 +18,9 @@ from typing import Any, TextIO
 import anyio
 import httpx
 
-from .._aconnect import aconnect_chat_stream
 from .._chat._models import ChatCompletion
 from .._client import AsyncClient
+from .._connect._chat import aconnect_chat_stream
 from .._exceptions import APIStatusError, R9sStreamError, StreamError
 from .._streaming._chat_stream import ChatCompletionStream
 from .._version import __version__

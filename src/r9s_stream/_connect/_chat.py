@@ -6,23 +6,20 @@ from typing import TYPE_CHECKING, Any, overload
 
 import httpx
 
-from ._output._typevars import ResponseFormatT
-from ._sse._framing import DEFAULT_MAX_EVENT_SIZE
-from ._streaming._chat_connection import ChatStreamConnection
-from ._telemetry._call import Telemetry
+from .._output._typevars import ResponseFormatT
+from .._sse._framing import DEFAULT_MAX_EVENT_SIZE
+from .._streaming._chat_connection import ChatStreamConnection
+from ._options import telemetry_from
 
 if TYPE_CHECKING:
     import httpx2
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
-    from ._http._types import HTTPClient
-    from ._output._spec import OutputSpec
+    from .._http._types import HTTPClient
+    from .._output._spec import OutputSpec
 
 __all__ = ["aconnect_chat_stream"]
-
-# Global providers, content capture from the environment: shared by the calls that set nothing.
-_DEFAULT_TELEMETRY = Telemetry()
 
 
 @overload
@@ -101,17 +98,7 @@ def aconnect_chat_stream(
     ``parsed`` of the events; the body is yours to build (``rs.response_format(T)``,
     ``rs.tool(T)``), so nothing is added to it.
     """
-    telemetry = _DEFAULT_TELEMETRY
-    if any(
-        option is not None
-        for option in (tracer_provider, meter_provider, capture_message_content, gen_ai_provider)
-    ):
-        telemetry = Telemetry(
-            tracer_provider=tracer_provider,
-            meter_provider=meter_provider,
-            capture_message_content=capture_message_content,
-            gen_ai_provider=gen_ai_provider,
-        )
+    telemetry = telemetry_from(tracer_provider, meter_provider, capture_message_content, gen_ai_provider)
     return ChatStreamConnection(
         client,
         method,
