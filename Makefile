@@ -16,7 +16,7 @@ LOCK_FLAGS := --extra dev --extra server --extra otel --universal --python-versi
 # Runtime dependencies (and the peers users hold) whose versions each pass prints.
 SHOWN := httpx|httpx-sse|msgspec|anyio|aiohttp|httpx-aiohttp|jiter|opentelemetry-api|uvicorn|httpx2|openai|llmock|opentelemetry-sdk|httpcore|h11|sniffio|anthropic|ray|rich
 # Test tools stay at their locked versions in the newest pass: a new linter is not a new runtime.
-TOOLS := pytest|pytest-asyncio|pytest-xdist|execnet|hypothesis|mypy|ruff|uv
+TOOLS := pytest|pytest-asyncio|pytest-xdist|execnet|hypothesis|mypy|ruff|uv|import-linter|grimp
 # One pytest worker per core (pytest-xdist); PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
 PYTEST := pytest -n $(PYTEST_WORKERS)
@@ -41,12 +41,13 @@ $(STAMP): pyproject.toml $(LOCK)
 demo: $(STAMP)
 	$(BIN)/r9s-stream demo
 
-## Install and run the whole test suite: lint, types, tests.
+## Install and run the whole test suite: lint (ruff, the import-linter contracts), types, tests.
 test: lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -15,7 +15,7 @@ events are asked for) and watches each part of a choice open and close:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._output._spec import OutputSpec
 from .._output._textparts import FOLD_EVERY
@@ -41,10 +41,30 @@ from ._models import ChatCompletionStreamEvent
 from ._parse import parse_finished
 
 if TYPE_CHECKING:
-    from ._accumulator import ChatCompletionAccumulator
     from ._choice_state import ChoiceState, ToolCallState
 
-__all__ = ["EventFold"]
+__all__ = ["ChoiceStates", "EventFold"]
+
+
+class ChoiceStates(Protocol):
+    """What the events fold drives: the accumulator's per-choice fold (``ChatCompletionAccumulator``)."""
+
+    @property
+    def chunks(self) -> int:
+        """Chunks folded so far."""
+        ...
+
+    def take_headers(self, events: Sequence[ChatCompletionStreamEvent]) -> None:
+        """Take what the chunks carry beside their choices (metadata, usage), and count them."""
+        ...
+
+    def state_for(self, index: int) -> ChoiceState:
+        """The fold of one choice, started when its first chunk comes."""
+        ...
+
+    def fold_pieces(self) -> None:
+        """Fold the text pieces of every choice."""
+        ...
 
 
 class _CallEvents:
@@ -88,9 +108,7 @@ class _ChoiceEvents:
 class EventFold:
     """Folds chunks into the accumulator and returns the events they produced."""
 
-    def __init__(
-        self, accumulator: ChatCompletionAccumulator[Any], output: OutputSpec[Any] | None = None
-    ) -> None:
+    def __init__(self, accumulator: ChoiceStates, output: OutputSpec[Any] | None = None) -> None:
         self._accumulator = accumulator
         self._output = output
         self._parse_content = output is not None and output.response_format is not None
