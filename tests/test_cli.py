@@ -128,6 +128,26 @@ def test_chat_cannot_connect_is_one_line() -> None:
     assert_one_error_line(result, "cannot connect", f"127.0.0.1:{port}")
 
 
+def test_chat_with_a_default_port_names_it() -> None:
+    """A refused connection to a URL without a port names the scheme's port, never `None`."""
+    result = run("chat", PROMPT, "--base-url", "http://127.0.0.1/v1", "--max-retries", "0")
+    assert_one_error_line(result, "cannot connect", "127.0.0.1:80")
+    assert "None" not in result.stderr
+
+
+def test_chat_to_the_gateway_without_a_key_says_so_before_sending() -> None:
+    """With no key set, `chat` to the r9s gateway asks for one instead of trying to connect."""
+    result = run("chat", PROMPT)
+    assert_one_error_line(result, "no API key is set", "R9S_API_KEY", "--api-key")
+    assert "cannot connect" not in result.stderr
+
+
+def test_chat_without_a_key_to_another_server_is_sent(base_url: str) -> None:
+    """A local server needs no key: `chat` without one streams from it as usual."""
+    result = chat(base_url, "--model", "echo")
+    assert result.returncode == 0, result.stderr
+
+
 def test_chat_never_prints_the_api_key() -> None:
     """A rejected key is reported as a 401 without the key appearing anywhere."""
     secret = "sk-cli-secret-4242"

@@ -609,3 +609,24 @@ def test_a_one_event_read_after_an_unended_event_continues_it() -> None:
     assert contents == []
     assert isinstance(decoder.error, rs.StreamDecodeError)
     assert decoder.error.data == (chunk("a") + b"\n" + chunk("b")).decode()
+
+
+def test_a_stream_of_another_kind_is_named_at_its_end() -> None:
+    """A body of named events only (a Responses stream) ends with a message naming what it sent."""
+    body = (
+        b'event: response.created\ndata: {"type":"response.created"}\n\n'
+        b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"Hi"}\n\n'
+        b'event: response.completed\ndata: {"type":"response.completed"}\n\n'
+    )
+    contents, decoder = decode(body)
+    assert contents == []
+    message = decoder.missing_end(0)
+    assert "`event: response.created`" in message
+    assert "not a chat-completions stream" in message
+
+
+def test_a_chat_stream_cut_short_is_not_called_another_kind() -> None:
+    """Chunks then a cut: the end's message counts the chunks and names no other kind."""
+    contents, decoder = decode(b"event: ping\ndata: {}\n\n", b"data: " + C + b"\n\n")
+    assert contents == ["X"]
+    assert decoder.missing_end(1) == "the stream ended without data: [DONE] after 1 chunks"

@@ -19,7 +19,7 @@ import anyio
 import httpx
 
 from .._chat._models import ChatCompletion
-from .._client import AsyncClient
+from .._client import DEFAULT_BASE_URL, AsyncClient
 from .._connect._chat import aconnect_chat_stream
 from .._exceptions import APIStatusError, R9sStreamError, StreamError
 from .._streaming._chat_stream import ChatCompletionStream
@@ -31,6 +31,8 @@ __all__ = ["main"]
 PROG = "r9s-stream"
 DEFAULT_MODEL = "glm-5"
 INTERRUPTED = 130
+# The r9s gateway's host (and its subdomains): it needs a key, local servers do not.
+_GATEWAY_HOST = "r9s.ai"
 
 
 class _Failure(Exception):
@@ -41,7 +43,9 @@ def _error_line(error: BaseException, secret: str | None) -> str:
     if isinstance(error, APIStatusError):
         text = str(error) + (f" (request id {error.request_id})" if error.request_id else "")
     elif isinstance(error, httpx.ConnectError):
-        text = f"cannot connect to {error.request.url.host}:{error.request.url.port}: {error}"
+        url = error.request.url
+        port = url.port or (443 if url.scheme == "https" else 80)  # httpx leaves a default port None
+        text = f"cannot connect to {url.host}:{port}: {error}"
     elif isinstance(error, OSError) and error.strerror:
         text = error.strerror
     elif isinstance(error, httpx.HTTPError):
@@ -80,7 +84,20 @@ async def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         spans.print()  # after the reply and its stats line, whatever happened
 
 
+def _check_key(args: argparse.Namespace) -> None:
+    """Refuse, before sending anything, to call the r9s gateway without a key (it would answer 401)."""
+    if args.api_key or os.environ.get("R9S_API_KEY"):
+        return
+    base_url = args.base_url or os.environ.get("R9S_BASE_URL") or DEFAULT_BASE_URL
+    if httpx.URL(base_url).host.endswith(_GATEWAY_HOST):
+        raise _Failure(
+            f"no API key is set for {base_url}: set R9S_API_KEY or pass --api-key "
+            f"(or --base-url for a server that needs none, such as `{PROG} serve`)"
+        )
+
+
 async def _chat_with(args: argparse.Namespace, out: TextIO, err: TextIO, options: dict[str, Any]) -> int:
+    _check_key(args)
     messages = [{"role": "system", "content": args.system}] if args.system else []
     messages.append({"role": "user", "content": args.prompt})
     color = use_color(out) and not args.json
