@@ -91,10 +91,13 @@ class StreamError(R9sStreamError):
     ``ChatCompletion``, a ``responses.Response``, a ``messages.Message`` or a
     ``completions.Completion``); ``None`` only for a stream opened with ``accumulate=False``.
     On a chat stream ``completion`` is the same object; on the other kinds it stays ``None``.
+    ``request_id`` is the id the response carried (``x-request-id``, ``X-Onr-Request-Id`` or
+    ``request-id``), for the server's logs.
     """
 
     partial: Any = None
     completion: Any = None
+    request_id: str | None = None
 
 
 class StreamAPIError(StreamError):

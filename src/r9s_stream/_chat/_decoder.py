@@ -198,7 +198,14 @@ class ChunkDecoder:
                 payload = raw[6:] if raw[5:6] == b" " else raw[5:]
                 event_type = "message"
             elif raw:
+                # A bare JSON error object on a line of its own, outside any field: what the r9s
+                # gateway appends when its upstream breaks (the WHATWG rules would ignore it).
+                bare = _bare_error(raw) if raw[:1] == b"{" or raw.find(b"\n{") >= 0 else None
                 event = parse_event(raw)
+                if bare is not None:
+                    if event is not None and event.event == "message" and event.data.lstrip()[:1] == "{":
+                        payloads.append(event.data.encode())  # a chunk in the same block comes first
+                    return self._stop(payloads, bare)
                 if event is None:
                     continue
                 payload = event.data.encode()
@@ -296,6 +303,21 @@ def _stream_api_error(payload: bytes, *, named: bool) -> StreamAPIError | None:
     elif error is None:
         return None
     return _error_from(error, body)
+
+
+def _bare_error(raw: bytes) -> StreamAPIError | None:
+    """The error of a line of ``raw`` that is a bare JSON object with an ``error`` key, if any."""
+    for line in raw.split(b"\n"):
+        if line[:1] != b"{" or b'"error"' not in line:
+            continue
+        body = line.decode("utf-8", "replace")
+        try:
+            error = _envelope_decoder.decode(body).error
+        except (msgspec.DecodeError, RecursionError):
+            continue
+        if error is not None:
+            return _error_from(error, body)
+    return None
 
 
 def _error_from(error: object, body: str) -> StreamAPIError:

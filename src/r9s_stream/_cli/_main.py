@@ -19,20 +19,18 @@ import anyio
 import httpx
 
 from .._chat._models import ChatCompletion
-from .._client import DEFAULT_BASE_URL, AsyncClient
+from .._client import DEFAULT_BASE_URL, GATEWAY_DOMAIN, AsyncClient
 from .._connect._chat import aconnect_chat_stream
 from .._exceptions import APIStatusError, R9sStreamError, StreamError
 from .._streaming._chat_stream import ChatCompletionStream
 from .._version import __version__
-from ._render import LiveRenderer, completion_json, describe_message, stats_line, use_color
+from ._render import LiveRenderer, completion_json, describe_message, finish_note, stats_line, use_color
 
 __all__ = ["main"]
 
 PROG = "r9s-stream"
 DEFAULT_MODEL = "glm-5"
 INTERRUPTED = 130
-# The r9s gateway's host (and its subdomains): it needs a key, local servers do not.
-_GATEWAY_HOST = "r9s.ai"
 
 
 class _Failure(Exception):
@@ -89,7 +87,7 @@ def _check_key(args: argparse.Namespace) -> None:
     if args.api_key or os.environ.get("R9S_API_KEY"):
         return
     base_url = args.base_url or os.environ.get("R9S_BASE_URL") or DEFAULT_BASE_URL
-    if httpx.URL(base_url).host.endswith(_GATEWAY_HOST):
+    if httpx.URL(base_url).host.endswith(GATEWAY_DOMAIN):
         raise _Failure(
             f"no API key is set for {base_url}: set R9S_API_KEY or pass --api-key "
             f"(or --base-url for a server that needs none, such as `{PROG} serve`)"
@@ -123,7 +121,8 @@ async def _chat_with(args: argparse.Namespace, out: TextIO, err: TextIO, options
     if args.json:
         print(completion_json(completion), file=out)
     else:
-        print(stats_line(stream.usage, stream.stats, color=use_color(err)), file=err)
+        note = finish_note(completion, stream.done)
+        print(stats_line(stream.usage, stream.stats, color=use_color(err)) + note, file=err)
     return 0
 
 
@@ -149,7 +148,8 @@ async def _replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(completion_json(completion), file=out)
     else:
         print(describe_message(completion, color=use_color(out)), file=out)
-        print(stats_line(completion.usage, None) + f" · {stream.stats.chunks} chunks", file=out)
+        note = finish_note(completion, stream.done)
+        print(stats_line(completion.usage, None) + f" · {stream.stats.chunks} chunks" + note, file=out)
     if failure is not None:
         raise failure
     return 0

@@ -10,7 +10,15 @@ import msgspec
 from .._chat._models import ChatCompletion, ChatCompletionStreamEvent, ToolCall, Usage
 from .._streaming._stats import StreamStats
 
-__all__ = ["LiveRenderer", "completion_json", "describe_message", "stats_line", "use_color"]
+__all__ = [
+    "NO_FINISH_REASON",
+    "LiveRenderer",
+    "completion_json",
+    "describe_message",
+    "finish_note",
+    "stats_line",
+    "use_color",
+]
 
 _DIM = "\x1b[2m"
 _BOLD = "\x1b[1m"
@@ -149,10 +157,26 @@ def _usage_text(usage: Usage | None) -> str:
     return "".join(parts) + f" = {usage.total_tokens or 0} tokens"
 
 
+NO_FINISH_REASON = "no finish reason: the answer may have been cut upstream"
+
+
+def finish_note(completion: ChatCompletion, done: bool) -> str:
+    """What the stats line adds when the stream ended cleanly but a choice never got a finish reason.
+
+    Behind a gateway that converts another provider's stream (the r9s gateway from an
+    Anthropic upstream), an upstream error becomes exactly that: text so far, usage, [DONE].
+    """
+    if done and any(choice.finish_reason is None for choice in completion.choices):
+        return f" · {NO_FINISH_REASON}"
+    return ""
+
+
 def stats_line(usage: Usage | None, stats: StreamStats | None, *, color: bool = False) -> str:
-    """One line: usage, time to first token, tokens per second, duration, chunks."""
+    """One line: usage, time to the gateway and to the first token, tokens per second, duration, chunks."""
     parts = [_usage_text(usage)]
     if stats is not None:
+        if stats.time_to_gateway is not None:
+            parts.append(f"gateway {stats.time_to_gateway * 1000:.0f} ms")
         if stats.time_to_first_token is not None:
             parts.append(f"first token {stats.time_to_first_token * 1000:.0f} ms")
         if stats.tokens_per_second is not None:

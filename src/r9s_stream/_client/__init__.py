@@ -1,5 +1,5 @@
 """The client: ``AsyncClient`` and what its endpoints share (``_core``)."""
 
-from ._client import DEFAULT_BASE_URL, AsyncClient
+from ._client import DEFAULT_BASE_URL, GATEWAY_DOMAIN, AsyncClient
 
-__all__ = ["DEFAULT_BASE_URL", "AsyncClient"]
+__all__ = ["DEFAULT_BASE_URL", "GATEWAY_DOMAIN", "AsyncClient"]

@@ -16,6 +16,7 @@ from .._output._spec import request_fields
 from .._output._typevars import ResponseFormatT
 from .._sse._framing import DEFAULT_MAX_EVENT_SIZE
 from .._streaming._chat_connection import ChatStreamConnection
+from .._streaming._stream import PROBE_HEADER
 from .._telemetry._call import Telemetry
 from .._version import __version__
 from ._core import ClientCore
@@ -26,9 +27,10 @@ if TYPE_CHECKING:
 
     from .._http._types import HTTPClient
 
-__all__ = ["DEFAULT_BASE_URL", "AsyncClient"]
+__all__ = ["DEFAULT_BASE_URL", "GATEWAY_DOMAIN", "AsyncClient"]
 
 DEFAULT_BASE_URL = "https://api.r9s.ai/v1"
+GATEWAY_DOMAIN = "r9s.ai"
 API_KEY_VARIABLE = "R9S_API_KEY"
 BASE_URL_VARIABLE = "R9S_BASE_URL"
 
@@ -112,6 +114,9 @@ class AsyncClient:
         )
         if self._api_key is not None:
             headers["Authorization"] = f"Bearer {self._api_key}"
+        if _is_gateway(self._base_url):
+            # The r9s gateway then says when it accepted the request (stats.time_to_gateway).
+            headers[PROBE_HEADER] = "r9s"
         headers.update(default_headers or {})
         self._owns_http_client = http_client is None
         self._http_client = (
@@ -298,3 +303,12 @@ class AsyncClient:
     def __repr__(self) -> str:
         key = "None" if self._api_key is None else "'[hidden]'"
         return f"AsyncClient(base_url={self.base_url!r}, api_key={key}, max_retries={self.max_retries})"
+
+
+def _is_gateway(base_url: str) -> bool:
+    """Whether ``base_url`` is the r9s gateway's (``r9s.ai`` or a subdomain): only it gets the probe."""
+    try:
+        host = httpx.URL(base_url).host.lower().rstrip(".")
+    except httpx.InvalidURL:
+        return False
+    return host == GATEWAY_DOMAIN or host.endswith("." + GATEWAY_DOMAIN)

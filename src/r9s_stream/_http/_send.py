@@ -84,8 +84,11 @@ class Sender:
         """Where the request goes."""
         return self._url
 
-    async def open(self, on_retry: OnRetry | None = None) -> HTTPResponse:
+    async def open(self, on_retry: OnRetry | None = None) -> tuple[HTTPResponse, bytes | None]:
         """Send, check and retry; return the response of the attempt that succeeded.
+
+        With it comes ``None`` for an event stream, or the whole body of a 2xx JSON answer
+        (read already; see ``check_response``).
 
         ``on_retry(error, delay)`` is told of each attempt that failed and is followed by
         another. Raises ``APIStatusError``, ``UnexpectedContentTypeError``, a transport
@@ -123,7 +126,7 @@ class Sender:
                 await anyio.sleep(delay)
                 continue
             try:
-                await check_response(response)
+                whole = await check_response(response)
             except APIStatusError as error:
                 await response.aclose()
                 if self._retries is None:
@@ -142,7 +145,7 @@ class Sender:
             except BaseException:
                 await response.aclose()
                 raise
-            return response
+            return response, whole
 
     def _prepare(self) -> tuple[httpx.Request | httpx2.Request, Callable[[], Awaitable[HTTPResponse]]]:
         """A request built by the client for one attempt, and the call that sends it."""

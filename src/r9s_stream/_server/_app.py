@@ -110,11 +110,14 @@ class ChatServerApp:
         if isinstance(reply, ErrorReply):
             await _error(send, reply, request_id)
         elif body.get("stream"):
-            await self._stream(reply, receive, send, request_id)
+            probe = headers.get("x-nextrouter-sse-probe") is not None
+            await self._stream(reply, receive, send, request_id, probe=probe)
         else:
             await self._complete(reply, receive, send, request_id)
 
-    async def _stream(self, reply: StreamReply, receive: Receive, send: Send, request_id: str) -> None:
+    async def _stream(
+        self, reply: StreamReply, receive: Receive, send: Send, request_id: str, *, probe: bool = False
+    ) -> None:
         gone = _watch_disconnect(receive)
         try:
             if reply.before_headers and await _wait(gone, reply.before_headers):
@@ -125,6 +128,8 @@ class ChatServerApp:
                 (b"x-request-id", request_id.encode()),
             ]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
+            if probe:  # as the r9s gateway answers its probe header: at once, before the model
+                await send({"type": "http.response.body", "body": b": R9S PROCESSING\n\n", "more_body": True})
             if reply.content_type.startswith("text/html"):
                 await send({"type": "http.response.body", "body": b"<html><body>Gateway login</body></html>"})
                 return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic
 
+from .._chat._whole import whole_completion_body
 from .._output._typevars import ResponseFormatT
 from .._sse._framing import DEFAULT_MAX_EVENT_SIZE
 from ._chat_stream import ChatCompletionStream
@@ -73,6 +74,9 @@ class ChatStreamConnection(
         )
         self._accumulate = accumulate
         self._output = output
+
+    def _whole_body(self, body: bytes) -> bytes | None:
+        return whole_completion_body(body)  # a whole chat.completion: one chunk, then [DONE]
 
     def _open_stream(
         self, response: HTTPResponse, started_at: float, call: CallObserver | None

@@ -157,7 +157,7 @@ class ChatCompletionStream(
             if (
                 fold_chunks is None
                 or reader is None
-                or self._timed
+                or self._careful
                 or self._failure is not None
                 or decoder.done
                 or self._closed

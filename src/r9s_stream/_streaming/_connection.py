@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
-from .._exceptions import R9sStreamError
+from .._exceptions import R9sStreamError, UnexpectedContentTypeError
 from .._http._redact import redact_error
 from .._http._send import Sender
 
@@ -102,6 +102,32 @@ class StreamConnection(Generic[StreamT]):
         """The kind's stream over a checked response."""
         raise NotImplementedError
 
+    def _whole_body(self, body: bytes) -> bytes | None:
+        """The event-stream body a whole JSON answer would have streamed as (``None``: not one).
+
+        A kind that can take a whole answer in place of its stream says so here; by default
+        none can, and such an answer is an ``UnexpectedContentTypeError``.
+        """
+        return None
+
+    def _as_stream(self, response: HTTPResponse, body: bytes) -> HTTPResponse:
+        """``response`` (a 2xx JSON answer, read already) with the stream it stands for as its body."""
+        events = self._whole_body(body)
+        if events is None:
+            content_type = response.headers.get("content-type", "")
+            raise UnexpectedContentTypeError(content_type, body[:200].decode("utf-8", "replace"))
+        headers = [
+            (name, value)
+            for name, value in response.headers.items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        # The same status, headers and request; the body is the events, already decoded.
+        rebuild: Any = type(response)  # httpx.Response or httpx2.Response: each takes its own request
+        rebuilt: HTTPResponse = rebuild(
+            response.status_code, headers=headers, content=events, request=response.request
+        )
+        return rebuilt
+
     async def __aenter__(self) -> StreamT:
         started = perf_counter()
         sender = self._sender
@@ -116,7 +142,9 @@ class StreamConnection(Generic[StreamT]):
         )
         try:
             with nullcontext() if call is None else call.current():
-                response = await sender.open(None if call is None else call.retrying)
+                response, whole = await sender.open(None if call is None else call.retrying)
+            if whole is not None:
+                response = self._as_stream(response, whole)
             stream = self._stream = self._open_stream(response, started, call)
         except BaseException as error:
             if isinstance(error, R9sStreamError):

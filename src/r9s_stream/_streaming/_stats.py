@@ -20,6 +20,7 @@ class StreamStats:
         "first_byte_at",
         "first_chunk_at",
         "first_token_at",
+        "gateway_at",
         "output_chunks",
         "started_at",
     )
@@ -29,6 +30,7 @@ class StreamStats:
         self.first_byte_at: float | None = None
         self.first_chunk_at: float | None = None
         self.first_token_at: float | None = None
+        self.gateway_at: float | None = None  # the r9s gateway's probe comment came (see time_to_gateway)
         self.finished_at: float | None = None
         self.chunks = 0
         self.completion_tokens: int | None = None
@@ -45,6 +47,17 @@ class StreamStats:
     def time_to_first_byte(self) -> float | None:
         """Seconds from the request to the first byte of the body."""
         return None if self.first_byte_at is None else self.first_byte_at - self.started_at
+
+    @property
+    def time_to_gateway(self) -> float | None:
+        """Seconds from the request to the r9s gateway's ``: R9S PROCESSING`` comment.
+
+        The gateway sends it, when asked (``AsyncClient`` asks it, and only it), as soon as it
+        has accepted the request, before the upstream's first byte: the gap from here to the
+        first token is the upstream's. ``None`` when it never came (another server, an older
+        gateway).
+        """
+        return None if self.gateway_at is None else self.gateway_at - self.started_at
 
     @property
     def time_to_first_token(self) -> float | None:

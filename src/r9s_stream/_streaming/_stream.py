@@ -17,6 +17,7 @@ import anyio
 
 from .._exceptions import OUTPUT_ERRORS, IncompleteStreamError, OutputError, StreamError, StreamTimeoutError
 from .._http._body import body_reader
+from .._http._checks import request_id_of
 from .._http._errors import stream_failure
 from .._http._redact import redact_error
 from ._body_end import drain, incomplete_message
@@ -30,7 +31,11 @@ if TYPE_CHECKING:
     from ._kind import Decoder, Fold
     from ._observer import CallObserver
 
-__all__ = ["Stream"]
+__all__ = ["PROBE_COMMENT", "PROBE_HEADER", "Stream"]
+
+# The r9s gateway's probe: this request header asks for this comment (r9s-python's stream_timing).
+PROBE_HEADER = "X-NextRouter-SSE-Probe"
+PROBE_COMMENT = b": R9S PROCESSING"
 
 EventT = TypeVar("EventT")
 SnapshotT = TypeVar("SnapshotT")
@@ -78,6 +83,10 @@ class Stream(Generic[EventT, SnapshotT]):
         self._closed = False
         self._timed = not (first_token_timeout is None and idle_timeout is None and total_timeout is None)
         self._deadlines = Deadlines(first_token_timeout, idle_timeout, total_timeout) if self._timed else None
+        # The r9s gateway answers its probe header with a `: R9S PROCESSING` comment before the
+        # upstream's first byte: its time is looked for in the careful reads until data comes.
+        self._probing = _asks_probe(response)
+        self._careful = self._timed or self._probing  # the loops' short path is not for these reads
         self._tracked: list[AsyncGeneratorType[Any, None]] = []  # closed by aclose()
 
     # --- what the user reads -------------------------------------------------------------
@@ -134,7 +143,7 @@ class Stream(Generic[EventT, SnapshotT]):
         add = None if self._parses else self._fold.add
         while True:
             reader = self._reader
-            if reader is None or self._timed or self._failure is not None or decoder.done or self._closed:
+            if reader is None or self._careful or self._failure is not None or decoder.done or self._closed:
                 events = await self._next_events()
                 if events is None:
                     return
@@ -236,7 +245,18 @@ class Stream(Generic[EventT, SnapshotT]):
             await self._read_failed(exc)
         if self.stats.first_byte_at is None:
             self.stats.first_byte_at = perf_counter()
+        if self._probing:
+            self._probe(data)
         return data
+
+    def _probe(self, data: bytes) -> None:
+        """Note when the gateway's probe comment came; stop looking once data has."""
+        if data.find(PROBE_COMMENT) >= 0:
+            self.stats.gateway_at = perf_counter()
+        elif data.find(b"data:") < 0:
+            return  # keep-alive comments, headers of events: the probe may still come
+        self._probing = False
+        self._careful = self._timed
 
     async def _read_failed(self, exc: Exception) -> NoReturn:
         """Raise what a failed read means: a timeout or a broken stream, else ``exc`` itself."""
@@ -255,8 +275,11 @@ class Stream(Generic[EventT, SnapshotT]):
 
     def _attach(self, error: StreamError | OutputError) -> None:
         """Give a stream error the object rebuilt so far (a kind may name it once more)."""
-        if isinstance(error, StreamError) and error.partial is None and self._accumulate:
-            error.partial = self._fold.snapshot
+        if isinstance(error, StreamError):
+            if error.partial is None and self._accumulate:
+                error.partial = self._fold.snapshot
+            if error.request_id is None:
+                error.request_id = request_id_of(self.response.headers)
 
     async def _fail(self, error: StreamError | OutputError, cause: BaseException | None = None) -> NoReturn:
         """Close, attach what was received, and raise ``error``."""
@@ -308,3 +331,12 @@ class Stream(Generic[EventT, SnapshotT]):
     def __repr__(self) -> str:
         state = "done" if self.done else "closed" if self._closed else "open"
         return f"<{type(self).__name__} {state} events={self.stats.chunks} url={self.response.url}>"
+
+
+def _asks_probe(response: HTTPResponse) -> bool:
+    """Whether the request of ``response`` carried the r9s gateway's probe header."""
+    try:
+        request = response.request
+    except RuntimeError:  # a response made by hand, without its request
+        return False
+    return PROBE_HEADER in request.headers
