@@ -209,6 +209,20 @@ def test_replay_of_a_broken_capture_prints_what_arrived_and_the_error() -> None:
     assert_one_error_line(result, "IncompleteStreamError", "without data: [DONE]")
 
 
+def test_replay_without_a_finish_reason_says_the_answer_may_be_cut() -> None:
+    """A converted stream that ended with [DONE] but no finish reason is flagged on the stats line."""
+    result = run("replay", str(FIXTURES / "gateway" / "chat_claude_upstream_error_event.body"))
+    assert result.returncode == 0, result.stderr
+    assert "no finish reason: the answer may have been cut upstream" in result.stdout
+
+
+def test_replay_of_a_finished_answer_has_no_such_warning() -> None:
+    """A stream whose choices all finished gets no finish-reason warning."""
+    result = run("replay", str(FIXTURES / "gateway" / "chat_openai_ok.body"))
+    assert result.returncode == 0, result.stderr
+    assert "no finish reason" not in result.stdout
+
+
 def test_replay_missing_file() -> None:
     """A file that does not exist is one error line."""
     assert_one_error_line(run("replay", "no/such/capture.sse"), "cannot read no/such/capture.sse")

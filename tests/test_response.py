@@ -140,24 +140,37 @@ async def test_any_2xx_event_stream_passes(status: int) -> None:
 
 
 @pytest.mark.anyio
-async def test_non_streaming_json_answer_is_an_unexpected_content_type() -> None:
-    """A server that ignored stream=true and sent application/json gets a clear content-type error."""
-    resp, _ = response(
-        200, b'{"id": "c", "object": "chat.completion", "choices": []}', content_type="application/json"
-    )
-    with pytest.raises(rs.UnexpectedContentTypeError) as caught:
-        await check_response(resp)
-    assert caught.value.content_type == "application/json"
-    assert caught.value.body_start.startswith('{"id": "c"')
+async def test_non_streaming_json_answer_is_handed_back_whole() -> None:
+    """A 2xx JSON object that is no error comes back read whole: whether it is an answer is the kind's."""
+    body = b'{"id": "c", "object": "chat.completion", "choices": []}'
+    resp, _ = response(200, body, content_type="application/json")
+    assert await check_response(resp) == body
     assert resp.is_closed
 
 
 @pytest.mark.anyio
-async def test_json_with_a_null_error_is_not_a_stream_api_error() -> None:
-    """`{"error": null}` in a 200 JSON body is a content-type problem, not a server error."""
-    resp, _ = response(200, b'{"error": null}', content_type="application/json")
-    with pytest.raises(rs.UnexpectedContentTypeError):
+async def test_an_event_stream_is_not_read() -> None:
+    """An event stream passes the check with nothing read: ``None``."""
+    resp, _ = response(200, b'data: {"id":"c"}\n\n', content_type="text/event-stream")
+    assert await check_response(resp) is None
+    assert not resp.is_closed
+
+
+@pytest.mark.anyio
+async def test_json_that_is_no_object_is_an_unexpected_content_type() -> None:
+    """A JSON list (or other non-object) in a 2xx answer gets a clear content-type error."""
+    resp, _ = response(200, b"[1, 2]", content_type="application/json")
+    with pytest.raises(rs.UnexpectedContentTypeError) as caught:
         await check_response(resp)
+    assert caught.value.content_type == "application/json"
+    assert caught.value.body_start == "[1, 2]"
+
+
+@pytest.mark.anyio
+async def test_json_with_a_null_error_is_not_a_stream_api_error() -> None:
+    """`{"error": null}` in a 200 JSON body is no server error: it comes back for the kind to judge."""
+    resp, _ = response(200, b'{"error": null}', content_type="application/json")
+    assert await check_response(resp) == b'{"error": null}'
 
 
 @pytest.mark.anyio

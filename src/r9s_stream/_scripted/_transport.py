@@ -127,7 +127,9 @@ def steps_transport(
     """A transport answering every request with a body played from ``steps`` (see ``StepsStream``)."""
     if piece_size is not None and seed is not None:
         raise ValueError("give piece_size or seed, not both")
-    response_headers = {"content-type": "text/event-stream", **(headers or {})}
+    # A caller's Content-Type (in any case) replaces the default one rather than joining it.
+    response_headers = httpx.Headers({"content-type": "text/event-stream"})
+    response_headers.update(headers or {})
 
     def handle(request: httpx.Request) -> httpx.Response:
         body = StepsStream(steps, piece_size=piece_size, seed=seed, delay=delay)
