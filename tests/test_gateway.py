@@ -16,6 +16,7 @@ import r9s_stream as rs
 from _gateway import CHAT_CASES, Recording, mock_transport, recording, replay_server
 from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from r9s_stream import testing
+from r9s_stream._http._default import TransportName
 
 pytestmark = pytest.mark.anyio
 
@@ -110,7 +111,7 @@ async def test_the_client_gets_what_aconnect_gets(name: str, anyio_backend: str)
 
 
 @pytest.mark.parametrize("transport", ["auto", "httpx"])
-async def test_over_a_real_socket_on_both_stacks(transport: str) -> None:
+async def test_over_a_real_socket_on_both_stacks(transport: TransportName) -> None:
     """Over loopback, on aiohttp and on httpx's own transport, every case ends as in memory."""
     with replay_server() as address:
         for name in CHAT_CASES:
@@ -118,7 +119,7 @@ async def test_over_a_real_socket_on_both_stacks(transport: str) -> None:
             async with rs.AsyncClient(
                 base_url=f"{address}/{name}/v1",
                 transport=transport,
-                max_retries=0,  # type: ignore[arg-type]
+                max_retries=0,
             ) as client:
                 outcome = await _outcome(lambda c=client: c.stream(model="m", messages=MESSAGES))  # type: ignore[misc]
             assert_outcome(case, outcome)
