@@ -33,7 +33,7 @@ def test_tool_calls_and_their_results_become_tool_call_parts() -> None:
         {"role": "tool", "tool_call_id": "call_1", "content": "42"},
         {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://i/x.png"}}]},
     ]
-    assert msgspec.json.decode(input_messages(messages)) == [
+    assert msgspec.json.decode(input_messages({"messages": messages})) == [
         {
             "role": "assistant",
             "parts": [{"type": "tool_call", "id": "call_1", "name": "f", "arguments": {"x": 1}}],
@@ -189,3 +189,41 @@ def test_otel_console_without_the_sdk_is_one_clear_error_line() -> None:
         "r9s-stream: error: --otel-console needs the OpenTelemetry SDK: "
         "pip install 'r9s-stream[otel]' opentelemetry-sdk"
     ]
+
+
+def test_input_messages_of_every_wire_kind() -> None:
+    """Responses' instructions and input, Messages' system, Completions' prompt become GenAI messages."""
+    text = {"type": "text", "content": "hi"}
+    assert msgspec.json.decode(input_messages({"instructions": "be brief", "input": "hi"})) == [
+        {"role": "system", "parts": [{"type": "text", "content": "be brief"}]},
+        {"role": "user", "parts": [text]},
+    ]
+    messages_body = {
+        "system": "be brief",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}],
+    }
+    assert msgspec.json.decode(input_messages(messages_body))[1] == {"role": "user", "parts": [text]}
+    assert msgspec.json.decode(input_messages({"prompt": ["hi", "ho"]})) == [
+        {"role": "user", "parts": [text]},
+        {"role": "user", "parts": [{"type": "text", "content": "ho"}]},
+    ]
+
+
+def test_summary_reads_each_kinds_names() -> None:
+    """Token counts and finish reasons are read under each kind's names (input_tokens, stop_reason …)."""
+    from types import SimpleNamespace
+
+    from r9s_stream._telemetry._summary import summarize
+
+    message = SimpleNamespace(id="msg_1", model="claude", stop_reason="end_turn")
+    usage = SimpleNamespace(input_tokens=10, output_tokens=3, cache_read_input_tokens=4)
+    summary = summarize(message, usage)
+    assert (summary.response_id, summary.finish_reasons) == ("msg_1", ["end_turn"])
+    assert (summary.input_tokens, summary.output_tokens, summary.cached_input_tokens) == (10, 3, 4)
+    response = SimpleNamespace(
+        id="resp_1",
+        model="gpt",
+        status="incomplete",
+        incomplete_details=SimpleNamespace(reason="max_output_tokens"),
+    )
+    assert summarize(response, None).finish_reasons == ["max_output_tokens"]

@@ -28,6 +28,7 @@ from .._version import __version__
 from ._content import input_messages, output_messages
 from ._instruments import Instruments, opentelemetry
 from ._request import provider_for_host, request_attributes, server_of
+from ._summary import Summary, summarize
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
@@ -107,7 +108,7 @@ class Telemetry:
         )
         capture = self._capture_content()
         if capture and span.is_recording():
-            span.set_attribute("gen_ai.input.messages", redact(input_messages(body.get("messages")), secret))
+            span.set_attribute("gen_ai.input.messages", redact(input_messages(body), secret))
         return StreamCall(span, self._instruments_for[1], base, trace, capture=capture, secret=secret)
 
     def _server(self, url: httpx.URL | str) -> tuple[str, int, str]:
@@ -196,28 +197,24 @@ class StreamCall:
         finished = stats.finished_at if stats.finished_at is not None else perf_counter()
         outcome = "done" if error is None and stream.done else "closed_early" if error is None else "error"
         attributes = self._attributes
-        completion: Any = snapshot
+        summary = summarize(snapshot, stream.usage)
         span = self._span
-        if completion is not None:
-            if completion.model:
-                attributes["gen_ai.response.model"] = completion.model
-            if span.is_recording():
-                self._set_response(completion, error)
-        usage = stream.usage
-        if usage is not None:
-            if usage.prompt_tokens is not None:
-                span.set_attribute("gen_ai.usage.input_tokens", usage.prompt_tokens)
-                self._instruments.token_usage.record(
-                    usage.prompt_tokens, {**attributes, "gen_ai.token.type": "input"}
-                )
-            if usage.completion_tokens is not None:
-                span.set_attribute("gen_ai.usage.output_tokens", usage.completion_tokens)
-                self._instruments.token_usage.record(
-                    usage.completion_tokens, {**attributes, "gen_ai.token.type": "output"}
-                )
-            details = usage.prompt_tokens_details
-            if details is not None and details.cached_tokens is not None:
-                span.set_attribute("gen_ai.usage.cache_read.input_tokens", details.cached_tokens)
+        if summary.response_model:
+            attributes["gen_ai.response.model"] = summary.response_model
+        if span.is_recording():
+            self._set_response(summary, snapshot, error)
+        if summary.input_tokens is not None:
+            span.set_attribute("gen_ai.usage.input_tokens", summary.input_tokens)
+            self._instruments.token_usage.record(
+                summary.input_tokens, {**attributes, "gen_ai.token.type": "input"}
+            )
+        if summary.output_tokens is not None:
+            span.set_attribute("gen_ai.usage.output_tokens", summary.output_tokens)
+            self._instruments.token_usage.record(
+                summary.output_tokens, {**attributes, "gen_ai.token.type": "output"}
+            )
+        if summary.cached_input_tokens is not None:
+            span.set_attribute("gen_ai.usage.cache_read.input_tokens", summary.cached_input_tokens)
         if stats.first_chunk_at is not None:
             first = stats.first_chunk_at - stats.started_at
             span.set_attribute("gen_ai.response.time_to_first_chunk", first)
@@ -228,26 +225,27 @@ class StreamCall:
                 gap = (finished - stats.first_chunk_at) / (stats.chunks - 1)
                 self._instruments.time_per_output_chunk.record(gap, attributes)
         span.set_attribute("r9s.stream.chunks", stats.chunks)
+        if stats.time_to_gateway is not None:
+            span.set_attribute("r9s.stream.time_to_gateway", stats.time_to_gateway)
         self._end(error, finished - stats.started_at, outcome)
 
-    def _set_response(self, completion: Any, error: BaseException | None) -> None:
+    def _set_response(self, summary: Summary, snapshot: object, error: BaseException | None) -> None:
         span = self._span
-        if completion.id:
-            span.set_attribute("gen_ai.response.id", completion.id)
-        if completion.model:
-            span.set_attribute("gen_ai.response.model", completion.model)
-        reasons = [choice.finish_reason for choice in completion.choices if choice.finish_reason]
-        if reasons:
-            span.set_attribute("gen_ai.response.finish_reasons", reasons)
+        if summary.response_id:
+            span.set_attribute("gen_ai.response.id", summary.response_id)
+        if summary.response_model:
+            span.set_attribute("gen_ai.response.model", summary.response_model)
+        if summary.finish_reasons:
+            span.set_attribute("gen_ai.response.finish_reasons", summary.finish_reasons)
         if self._attributes["gen_ai.provider.name"] in ("openai", "azure.ai.openai"):
-            if completion.system_fingerprint:
-                span.set_attribute("openai.response.system_fingerprint", completion.system_fingerprint)
-            if completion.service_tier:
-                span.set_attribute("openai.response.service_tier", completion.service_tier)
-        if self._capture:
+            if summary.system_fingerprint:
+                span.set_attribute("openai.response.system_fingerprint", summary.system_fingerprint)
+            if summary.service_tier:
+                span.set_attribute("openai.response.service_tier", summary.service_tier)
+        if self._capture and snapshot is not None:
             span.set_attribute(
                 "gen_ai.output.messages",
-                redact(output_messages(completion, failed=error is not None), self._secret),
+                redact(output_messages(snapshot, failed=error is not None), self._secret),
             )
 
     def _end(self, error: BaseException | None, duration: float, outcome: str) -> None:
