@@ -65,6 +65,16 @@ def test_chat_streams_the_reply_then_a_stats_line(base_url: str) -> None:
     assert "tokens/s" in stats
 
 
+def test_chat_api_chat_is_the_default_and_unknown_apis_are_refused(base_url: str) -> None:
+    """`--api chat` streams what no `--api` streams; a kind the command does not speak is a usage error."""
+    result = chat(base_url, "--model", "echo", "--api", "chat")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == PROMPT + "\n"
+    refused = chat(base_url, "--api", "nonsense")
+    assert refused.returncode == 2
+    assert "--api" in refused.stderr
+
+
 def test_chat_shows_reasoning_first_and_tool_calls(base_url: str) -> None:
     """Reasoning comes before the answer (no colour codes off a terminal); tool calls are shown."""
     reasoning = chat(base_url, "--model", "reasoning")

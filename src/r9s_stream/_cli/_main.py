@@ -13,18 +13,21 @@ import io
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import anyio
 import httpx
 
-from .._chat._models import ChatCompletion
 from .._client import DEFAULT_BASE_URL, GATEWAY_DOMAIN, AsyncClient
-from .._connect._chat import aconnect_chat_stream
 from .._exceptions import APIStatusError, R9sStreamError, StreamError
-from .._streaming._chat_stream import ChatCompletionStream
 from .._version import __version__
-from ._render import LiveRenderer, completion_json, describe_message, finish_note, stats_line, use_color
+from ._api import Api, Printer, Prompt
+from ._apis import APIS, DEFAULT_API
+from ._kinds import Kind, detect_kind
+from ._render import stats_line, use_color
+
+if TYPE_CHECKING:
+    from .._streaming._stream import Stream
 
 __all__ = ["main"]
 
@@ -55,23 +58,16 @@ def _error_line(error: BaseException, secret: str | None) -> str:
     return f"{PROG}: error: {text}"
 
 
-async def _show_stream(
-    stream: ChatCompletionStream, out: TextIO, *, as_json: bool, color: bool
-) -> ChatCompletion:
-    """Print a stream live (or, with ``as_json``, only at the end); return the completion."""
-    renderer = LiveRenderer(out, color=color)
+async def _show_stream(stream: Stream[Any, Any], printer: Printer | None) -> Any:
+    """Print a stream live (unless ``printer`` is ``None``: ``--json``); return the rebuilt object."""
+    if printer is None:
+        return await stream.until_done()
     try:
         async for event in stream:
-            if not as_json:
-                renderer.event(event, stream.completion if event.choices and _has_tool_delta(event) else None)
+            printer.event(event, stream)
     finally:
-        if not as_json:
-            renderer.finish(stream.completion)
-    return stream.completion
-
-
-def _has_tool_delta(event: Any) -> bool:
-    return any(c.delta is not None and c.delta.tool_calls for c in event.choices)
+        printer.finish(stream)
+    return stream.snapshot
 
 
 async def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -96,33 +92,35 @@ def _check_key(args: argparse.Namespace) -> None:
 
 async def _chat_with(args: argparse.Namespace, out: TextIO, err: TextIO, options: dict[str, Any]) -> int:
     _check_key(args)
-    messages = [{"role": "system", "content": args.system}] if args.system else []
-    messages.append({"role": "user", "content": args.prompt})
+    api = APIS[args.api]
+    prompt = Prompt(model=args.model, text=args.prompt, system=args.system)
     color = use_color(out) and not args.json
     async with AsyncClient(
         api_key=args.api_key, base_url=args.base_url, max_retries=args.max_retries, **options
     ) as client:
-        stream: ChatCompletionStream | None = None
+        stream: Stream[Any, Any] | None = None
         try:
-            async with client.stream(model=args.model, messages=messages) as stream:
-                completion = await _show_stream(stream, out, as_json=args.json, color=color)
+            async with api.open(client, prompt) as stream:
+                answer = await _show_stream(stream, None if args.json else api.printer(out, color=color))
         except StreamError as error:
-            if args.json and error.completion is not None:
-                print(completion_json(error.completion), file=out)
+            if args.json and error.partial is not None:
+                print(api.to_json(error.partial), file=out)
             raise
         except (asyncio.CancelledError, KeyboardInterrupt):
             if stream is not None:
                 if args.json:
-                    print(completion_json(stream.completion), file=out)
-                print(
-                    stats_line(stream.usage, stream.stats, color=use_color(err)) + " · interrupted", file=err
+                    print(api.to_json(stream.snapshot), file=out)
+                line = stats_line(
+                    api.usage_text(stream.usage), stream.stats, color=use_color(err), unit=api.unit
                 )
+                print(line + " · interrupted", file=err)
             raise
     if args.json:
-        print(completion_json(completion), file=out)
+        print(api.to_json(answer), file=out)
     else:
-        note = finish_note(completion, stream.done)
-        print(stats_line(stream.usage, stream.stats, color=use_color(err)) + note, file=err)
+        note = api.finish_note(answer, stream.done)
+        line = stats_line(api.usage_text(stream.usage), stream.stats, color=use_color(err), unit=api.unit)
+        print(line + note, file=err)
     return 0
 
 
@@ -133,26 +131,37 @@ async def _replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         body = await anyio.Path(args.file).read_bytes()
     except OSError as error:
         raise _Failure(f"cannot read {args.file}: {error.strerror or error}") from None
+    kind = detect_kind(body)
+    api = _api_for_replay(kind, args.file)
     transport = sse_transport(body, piece_size=args.piece_size)
     failure: StreamError | None = None
     async with (
         httpx.AsyncClient(transport=transport) as http,
-        aconnect_chat_stream(http, "POST", "http://replay.invalid/v1/chat/completions") as stream,
+        api.connect(http, f"http://replay.invalid/v1{api.path}") as stream,
     ):
         try:
-            completion = await stream.until_done()
+            answer = await stream.until_done()
         except StreamError as error:
             failure = error
-            completion = error.completion or stream.completion
+            answer = error.partial if error.partial is not None else stream.snapshot
     if args.json:
-        print(completion_json(completion), file=out)
+        print(api.to_json(answer), file=out)
     else:
-        print(describe_message(completion, color=use_color(out)), file=out)
-        note = finish_note(completion, stream.done)
-        print(stats_line(completion.usage, None) + f" · {stream.stats.chunks} chunks" + note, file=out)
+        print(api.describe(answer, color=use_color(out)), file=out)
+        note = api.finish_note(answer, stream.done)
+        events = f" · {stream.stats.chunks} {api.unit}"
+        print(stats_line(api.usage_text(stream.usage), None) + events + note, file=out)
     if failure is not None:
         raise failure
     return 0
+
+
+def _api_for_replay(kind: Kind, file: str) -> Api:
+    """The kind a recording holds, or a clear refusal when this command cannot rebuild it."""
+    api: Api | None = APIS.get(kind)
+    if api is None:
+        raise _Failure(f"{file} holds a {kind} stream, which replay cannot rebuild yet")
+    return api
 
 
 async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -167,11 +176,10 @@ async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         async with AsyncClient(api_key="local-demo-key", base_url=base_url, **spans.options) as client:
             for model, prompt in DEMO_CHATS:
                 print(f"$ {PROG} chat --model {model} {prompt!r}", file=out)
-                async with client.stream(
-                    model=model, messages=[{"role": "user", "content": prompt}]
-                ) as stream:
-                    await _show_stream(stream, out, as_json=False, color=color)
-                print(stats_line(stream.usage, stream.stats, color=color) + "\n", file=out)
+                chat = APIS["chat"]
+                async with chat.open(client, Prompt(model=model, text=prompt)) as stream:
+                    await _show_stream(stream, chat.printer(out, color=color))
+                print(stats_line(chat.usage_text(stream.usage), stream.stats, color=color) + "\n", file=out)
                 spans.print()
     print("Stopped the server. Next: r9s-stream serve, then point any OpenAI client at it.", file=out)
     return 0
@@ -269,8 +277,14 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("R9S_MODEL", DEFAULT_MODEL),
         help=f"default: $R9S_MODEL, else {DEFAULT_MODEL}",
     )
+    chat.add_argument(
+        "--api",
+        choices=list(APIS),
+        default=DEFAULT_API,
+        help=f"the endpoint and wire format to stream from (default {DEFAULT_API})",
+    )
     chat.add_argument("--system", "-s", help="a system message sent first")
-    chat.add_argument("--json", action="store_true", help="print the final ChatCompletion as JSON")
+    chat.add_argument("--json", action="store_true", help="print the final answer (ChatCompletion …) as JSON")
     chat.add_argument("--base-url", help="default: $R9S_BASE_URL, else https://api.r9s.ai/v1")
     chat.add_argument("--api-key", help="default: $R9S_API_KEY")
     chat.add_argument(
@@ -278,9 +292,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--otel-console", action="store_true", help=_OTEL_CONSOLE_HELP)
 
-    replay = commands.add_parser("replay", help="decode a recorded .sse stream offline")
-    replay.add_argument("file", help="the recorded response body (raw SSE bytes)")
-    replay.add_argument("--json", action="store_true", help="print the rebuilt ChatCompletion as JSON")
+    replay = commands.add_parser("replay", help="decode a recorded .sse stream offline, of any kind")
+    replay.add_argument("file", help="the recorded response body (raw SSE bytes); its kind is read from it")
+    replay.add_argument("--json", action="store_true", help="print the rebuilt answer as JSON")
     replay.add_argument("--piece-size", type=_count(1), help="feed the bytes in pieces of this size")
 
     serve = commands.add_parser("serve", help="run the embedded OpenAI-compatible server")

@@ -1,4 +1,4 @@
-"""How ``r9s-stream`` shows a stream: text as it arrives, reasoning dimmed, tool calls, stats."""
+"""How ``r9s-stream`` shows a chat stream (text as it comes, reasoning dimmed, tool calls) and stats."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ __all__ = [
     "describe_message",
     "finish_note",
     "stats_line",
+    "usage_text",
     "use_color",
 ]
 
@@ -147,7 +148,8 @@ def describe_message(completion: ChatCompletion, *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _usage_text(usage: Usage | None) -> str:
+def usage_text(usage: Usage | None) -> str:
+    """A chat usage in words, reasoning tokens included."""
     if usage is None:
         return "no usage reported"
     parts = [f"{usage.prompt_tokens or 0} prompt + {usage.completion_tokens or 0} completion"]
@@ -171,9 +173,10 @@ def finish_note(completion: ChatCompletion, done: bool) -> str:
     return ""
 
 
-def stats_line(usage: Usage | None, stats: StreamStats | None, *, color: bool = False) -> str:
-    """One line: usage, time to the gateway and to the first token, tokens per second, duration, chunks."""
-    parts = [_usage_text(usage)]
+def stats_line(usage: str, stats: StreamStats | None, *, color: bool = False, unit: str = "chunks") -> str:
+    """One line: usage (in words), time to the gateway and to the first token, tokens per second,
+    duration, events (``unit``: what the kind calls them)."""
+    parts = [usage]
     if stats is not None:
         if stats.time_to_gateway is not None:
             parts.append(f"gateway {stats.time_to_gateway * 1000:.0f} ms")
@@ -183,6 +186,6 @@ def stats_line(usage: Usage | None, stats: StreamStats | None, *, color: bool = 
             parts.append(f"{stats.tokens_per_second:.0f} tokens/s")
         if stats.duration is not None:
             parts.append(f"{stats.duration:.2f} s")
-        parts.append(f"{stats.chunks} chunks")
+        parts.append(f"{stats.chunks} {unit}")
     line = "── " + " · ".join(parts)
     return f"{_DIM}{line}{_RESET}" if color else line
