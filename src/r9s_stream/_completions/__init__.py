@@ -1,0 +1,1 @@
+"""The legacy Completions wire kind (``POST /v1/completions``): chunks, decoder, fold. Pure, no I/O."""
