@@ -59,8 +59,21 @@ def test_design_names_are_public() -> None:
         "StreamDecodeError",
         "IncompleteStreamError",
         "StreamTimeoutError",
+        "CompletionStream",
+        "aconnect_completion_stream",
     }
     assert promised <= set(rs.__all__)
+
+
+def test_the_completions_module_is_public_and_complete() -> None:
+    """``rs.completions`` holds the legacy Completions kind's types, each in its sorted ``__all__``."""
+    module = rs.completions
+    assert module.__all__ == sorted(module.__all__, key=_isort_key)
+    assert _public_names(module) <= set(module.__all__)
+    assert {"Completion", "CompletionChunk", "CompletionStream", "aconnect_completion_stream"} <= set(
+        module.__all__
+    )
+    assert module.CompletionStream is rs.CompletionStream
 
 
 def test_testing_kit_all() -> None:

@@ -1,5 +1,6 @@
 """r9s_stream: fast, correct async streaming of OpenAI-compatible chat completions."""
 
+from . import completions as completions  # the module: rs.completions.Completion …
 from ._chat._accumulator import ChatCompletionAccumulator
 from ._chat._decoder import ChunkDecoder
 from ._chat._events import (
@@ -38,6 +39,7 @@ from ._chat._models import (
 )
 from ._client import AsyncClient
 from ._connect._chat import aconnect_chat_stream
+from ._connect._completions import aconnect_completion_stream
 from ._exceptions import (
     APIStatusError,
     ContentFilterFinishReasonError,
@@ -57,6 +59,7 @@ from ._output._spec import OutputSpec
 from ._sse._framing import DEFAULT_MAX_EVENT_SIZE
 from ._streaming._chat_connection import ChatStreamConnection
 from ._streaming._chat_stream import ChatCompletionStream
+from ._streaming._completion_stream import CompletionStream
 from ._streaming._stats import StreamStats
 from ._streaming._text_deltas import TextDeltas
 from ._version import __version__
@@ -77,6 +80,7 @@ __all__ = [
     "ChoiceDone",
     "ChoiceLogprobs",
     "ChunkDecoder",
+    "CompletionStream",
     "CompletionTokensDetails",
     "ContentDelta",
     "ContentDone",
@@ -115,6 +119,7 @@ __all__ = [
     "UsageReceived",
     "__version__",
     "aconnect_chat_stream",
+    "aconnect_completion_stream",
     "response_format",
     "tool",
 ]

@@ -19,6 +19,7 @@ from .._streaming._chat_connection import ChatStreamConnection
 from .._streaming._stream import PROBE_HEADER
 from .._telemetry._call import Telemetry
 from .._version import __version__
+from ._completions import Completions
 from ._core import ClientCore
 
 if TYPE_CHECKING:
@@ -153,6 +154,8 @@ class AsyncClient:
                 gen_ai_provider=gen_ai_provider,
             ),
         )
+        self.completions = Completions(self._core)
+        """The legacy Completions endpoint: ``client.completions.stream(model=, prompt=)``, ``complete()``."""
 
     @property
     def base_url(self) -> str:

@@ -1,7 +1,9 @@
-"""The embedded server's ASGI app: OpenAI's chat-completions and models endpoints.
+"""The embedded server's ASGI app: OpenAI's chat-completions, completions and models endpoints.
 
 A plain ASGI callable (uvicorn parses HTTP); it answers from the testing kit's scenarios
 chosen by model name (see ``_catalogue``), sending each chunk after ``token_delay`` seconds.
+Each POST endpoint (``ENDPOINTS``) says only what is its own: the body it accepts, its
+reply's wire format, its whole answer (see ``_endpoint``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from typing import Any
 
 import msgspec
 
-from .._scripted import Disconnect, Pause, Stall
+from .._scripted import ChatScenario, Disconnect, Pause, Stall
 from ._catalogue import MODELS, Catalogue, ErrorReply, StreamReply
+from ._completions import COMPLETIONS
+from ._endpoint import Endpoint
 
-__all__ = ["ChatServerApp"]
+__all__ = ["ENDPOINTS", "ChatServerApp"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -43,8 +47,35 @@ class _QuietHangUps(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_QuietHangUps())
 
 
+class _Chat:
+    """``POST /chat/completions``: messages in, ``chat.completion.chunk`` events out."""
+
+    def problem(self, body: object) -> str | None:
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return "the body must be a JSON object with a 'messages' list"
+        return None
+
+    def reply(
+        self, catalogue: Catalogue, body: dict[str, Any], request: dict[str, Any], request_id: str
+    ) -> StreamReply | ErrorReply:
+        return catalogue.reply(body, request, request_id)
+
+    def whole(self, scenario: ChatScenario) -> dict[str, Any]:
+        completion: dict[str, Any] = msgspec.to_builtins(scenario.completion())
+        for choice in completion["choices"]:  # `parsed` is the client's, never on the wire
+            message = choice["message"]
+            message.pop("parsed", None)
+            for call in message.get("tool_calls") or ():
+                call["function"].pop("parsed", None)
+        return completion
+
+
+# The POST endpoints, by path under /v1.
+ENDPOINTS: dict[str, Endpoint] = {"/chat/completions": _Chat(), "/completions": COMPLETIONS}
+
+
 class ChatServerApp:
-    """ASGI app: ``POST /v1/chat/completions`` (streaming or not) and ``GET /v1/models``.
+    """ASGI app: ``POST /v1/chat/completions`` and ``/v1/completions`` (streaming or not), ``GET /v1/models``.
 
     ``api_key``: when set, requests must carry ``Authorization: Bearer <api_key>``.
     """
@@ -71,7 +102,8 @@ class ChatServerApp:
         path = scope["path"].removeprefix("/v1")
         method = scope["method"]
         request_id = f"req_r9s_{next(self._request_ids)}"
-        if path not in ("/chat/completions", "/models"):
+        endpoint = ENDPOINTS.get(path)
+        if endpoint is None and path != "/models":
             await _error(
                 send,
                 ErrorReply(404, f"no route {method} {scope['path']}", "invalid_request_error"),
@@ -79,8 +111,8 @@ class ChatServerApp:
             )
         elif path == "/models" and method == "GET":
             await _json(send, 200, _models_list(), request_id)
-        elif path == "/chat/completions" and method == "POST":
-            await self._chat(scope, receive, send, request_id)
+        elif endpoint is not None and method == "POST":
+            await self._answer(scope, receive, send, request_id, endpoint)
         else:
             await _error(
                 send,
@@ -88,7 +120,9 @@ class ChatServerApp:
                 request_id,
             )
 
-    async def _chat(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, request_id: str, endpoint: Endpoint
+    ) -> None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
             error = ErrorReply(
@@ -101,19 +135,20 @@ class ChatServerApp:
             body = msgspec.json.decode(raw) if raw is not None else None
         except msgspec.DecodeError:
             body = None
-        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-            message = "the body must be a JSON object with a 'messages' list"
+        problem = endpoint.problem(body)
+        if problem is not None or not isinstance(body, dict):
+            message = problem or "the body must be a JSON object"
             await _error(send, ErrorReply(400, message, "invalid_request_error"), request_id)
             return
         request = {"method": scope["method"], "path": scope["path"], "headers": headers, "body": body}
-        reply = self.catalogue.reply(body, request, request_id)
+        reply = endpoint.reply(self.catalogue, body, request, request_id)
         if isinstance(reply, ErrorReply):
             await _error(send, reply, request_id)
         elif body.get("stream"):
             probe = headers.get("x-nextrouter-sse-probe") is not None
             await self._stream(reply, receive, send, request_id, probe=probe)
         else:
-            await self._complete(reply, receive, send, request_id)
+            await self._complete(reply, receive, send, request_id, endpoint)
 
     async def _stream(
         self, reply: StreamReply, receive: Receive, send: Send, request_id: str, *, probe: bool = False
@@ -157,7 +192,9 @@ class ChatServerApp:
         finally:
             gone.cancel()
 
-    async def _complete(self, reply: StreamReply, receive: Receive, send: Send, request_id: str) -> None:
+    async def _complete(
+        self, reply: StreamReply, receive: Receive, send: Send, request_id: str, endpoint: Endpoint
+    ) -> None:
         """A non-streaming answer: the whole completion as one JSON object."""
         scenario = reply.scenario
         if scenario.fault is not None or reply.empty or reply.before_headers:
@@ -173,13 +210,7 @@ class ChatServerApp:
             message = f"simulated failure ({scenario.model}) while generating the completion"
             await _error(send, ErrorReply(500, message, "server_error"), request_id)
             return
-        completion = msgspec.to_builtins(scenario.completion())
-        for choice in completion["choices"]:  # `parsed` is the client's, never on the wire
-            message = choice["message"]
-            message.pop("parsed", None)
-            for call in message.get("tool_calls") or ():
-                call["function"].pop("parsed", None)
-        await _json(send, 200, completion, request_id)
+        await _json(send, 200, endpoint.whole(scenario), request_id)
 
 
 def _watch_disconnect(receive: Receive) -> asyncio.Task[Any]:
