@@ -75,6 +75,20 @@ def test_chat_api_chat_is_the_default_and_unknown_apis_are_refused(base_url: str
     assert "--api" in refused.stderr
 
 
+def test_chat_api_completions_streams_the_legacy_endpoint(base_url: str) -> None:
+    """`--api completions` streams /v1/completions: the text, then usage; `--json` prints the Completion."""
+    result = chat(base_url, "--model", "echo", "--api", "completions")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == PROMPT + "\n"
+    assert "prompt + 4 completion" in result.stderr
+    as_json = msgspec.json.decode(chat(base_url, "--model", "echo", "--api", "completions", "--json").stdout)
+    assert as_json["object"] == "text_completion"
+    assert as_json["choices"][0]["text"] == PROMPT
+    broken = chat(base_url, "--model", "fault-error", "--api", "completions")
+    assert broken.stdout.startswith("tell me")
+    assert_one_error_line(broken, "StreamAPIError")
+
+
 def test_chat_shows_reasoning_first_and_tool_calls(base_url: str) -> None:
     """Reasoning comes before the answer (no colour codes off a terminal); tool calls are shown."""
     reasoning = chat(base_url, "--model", "reasoning")
@@ -231,6 +245,19 @@ def test_replay_of_a_finished_answer_has_no_such_warning() -> None:
     result = run("replay", str(FIXTURES / "gateway" / "chat_openai_ok.body"))
     assert result.returncode == 0, result.stderr
     assert "no finish reason" not in result.stdout
+
+
+def test_replay_tells_a_completions_recording_and_rebuilds_it() -> None:
+    """A legacy Completions recording is recognised and rebuilt: its text, finish reason and usage."""
+    path = str(FIXTURES / "completions" / "vercel-ai_completions_text.sse")
+    result = run("replay", path, "--piece-size", "5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        'The holiday is called "Gratitude Day" and it is a day dedicated to',
+        "[finish_reason: length]",
+        "── 14 prompt + 16 completion = 30 tokens · 17 chunks",
+    ]
+    assert msgspec.json.decode(run("replay", path, "--json").stdout)["usage"]["total_tokens"] == 30
 
 
 def test_replay_missing_file() -> None:

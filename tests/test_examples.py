@@ -35,6 +35,7 @@ def test_every_example_is_tested() -> None:
     """Each script in examples/ has a test here, so none can rot unnoticed."""
     tested = {"basic_stream.py", "client_usage.py", "tool_calls.py", "replay_recording.py"}
     tested |= {"error_handling.py", "fake_stream_in_tests.py", "stream_events.py", "structured_output.py"}
+    tested |= {"completions_stream.py"}
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
 
@@ -43,6 +44,27 @@ def test_basic_stream(base_url: str) -> None:
     result = run_example("basic_stream.py", base_url, "echo", "hello from the example")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["hello from the example", "finish_reason=stop"]
+
+
+def test_completions_stream(base_url: str) -> None:
+    """completions_stream.py streams the legacy text, then its finish reason and usage, then complete()."""
+    result = run_example("completions_stream.py", base_url, "echo", "once upon a time")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "once upon a time",
+        "finish_reason=stop · 7 prompt + 4 completion tokens",
+        "complete(): 'once upon a time'",
+    ]
+
+
+def test_completions_stream_keeps_the_partial_text(base_url: str) -> None:
+    """On a stream that breaks, completions_stream.py prints the error and the text that had arrived."""
+    result = run_example("completions_stream.py", base_url, "fault-error", "once upon a time there")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "stream failed (StreamAPIError: The server had an error while processing your request.); "
+        "kept: 'once upon a'"
+    )
 
 
 def test_client_usage(base_url: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ._api import Api
 from ._chat_api import ChatApi
+from ._completions_api import CompletionsApi
 from ._kinds import Kind
 
 __all__ = ["APIS", "DEFAULT_API"]
@@ -16,4 +17,5 @@ DEFAULT_API: Kind = "chat"
 
 APIS: dict[Kind, Api] = {
     "chat": ChatApi(),
+    "completions": CompletionsApi(),
 }
