@@ -1,0 +1,173 @@
+"""Messages bytes → events, the stream's end and its errors.
+
+Each event is one msgspec decode into the tagged union (dispatch on the payload's ``type``).
+Only when that fails does the slow path look closer (``_lenient``): a payload without a
+``type`` takes its ``event:`` name (the gateway's converters may drop either); a block or
+delta of an unknown type is kept whole; an event of an unknown type is an ``UnknownEvent``.
+
+The end: ``message_stop``. A stream that never had a ``message_start`` — the r9s gateway's
+form from a chat upstream, data-only, with no ``message_stop`` either — is complete when its
+body ends cleanly after a ``message_delta`` carrying a ``stop_reason``. ``ping`` events are
+not handed out; an ``error`` event is a ``StreamAPIError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from .._exceptions import StreamAPIError, StreamDecodeError, StreamError
+from .._sse._events import RawEvent, SSEEventSplitter
+from .._sse._framing import DEFAULT_MAX_EVENT_SIZE
+from ._events import (
+    EVENT_TYPES,
+    ContentBlockDeltaEvent,
+    ErrorEvent,
+    KnownEvent,
+    MessageDeltaEvent,
+    MessageStartEvent,
+    MessageStopEvent,
+    MessageStreamEvent,
+    PingEvent,
+    UnknownEvent,
+)
+from ._models import CONTENT_BLOCK_TYPES, DELTA_TYPES, UNKNOWN_TAG
+
+__all__ = ["MessageDecoder"]
+
+_decode = msgspec.json.Decoder(KnownEvent).decode
+_decode_any = msgspec.json.Decoder().decode
+
+
+class MessageDecoder:
+    """Turns the bytes of a Messages stream into its events; never raises for bad input.
+
+    ``done`` once the end has come; ``error`` when a payload does not decode, an event is
+    too large, or the server sent an ``error`` event.
+    """
+
+    __slots__ = ("_split", "_started", "_stop_reason", "done", "error", "events")
+
+    def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
+        self._split = SSEEventSplitter(max_event_size)
+        self._started = False  # a message_start came: the stream must end with message_stop
+        self._stop_reason = False  # a message_delta carried a stop_reason
+        self.done = False
+        self.error: StreamError | None = None
+        self.events = 0  # events decoded so far (pings included)
+
+    @property
+    def stopped(self) -> bool:
+        """``done`` or ``error``: nothing more will be decoded."""
+        return self.done or self.error is not None
+
+    def feed(self, data: bytes) -> list[MessageStreamEvent]:
+        """The events that ``data`` completes."""
+        try:
+            raw = self._split.feed(data)
+        except StreamDecodeError as error:
+            self.error = error
+            return []
+        return self._decode_all(raw) if raw else []
+
+    def finish(self) -> list[MessageStreamEvent]:
+        """At the body's clean end: the last unterminated event; done for the gateway's form."""
+        if self.stopped:
+            return []
+        events = self._decode_all(self._split.finish())
+        if not self.stopped and not self._started and self._stop_reason:
+            self.done = True
+        return events
+
+    def missing_end(self, events: int) -> str:
+        """What ``IncompleteStreamError`` says of a body that ended early."""
+        if self._started:
+            return f"the Messages stream ended after {events} events without message_stop"
+        return (
+            f"the Messages stream ended after {events} events without message_stop "
+            "or a message_delta carrying a stop_reason"
+        )
+
+    def _decode_all(self, raw: list[RawEvent]) -> list[MessageStreamEvent]:
+        out: list[MessageStreamEvent] = []
+        for name, payload in raw:
+            try:
+                event: MessageStreamEvent = _decode(payload)
+            except msgspec.DecodeError:
+                if payload == b"[DONE]":  # some proxies close every stream so
+                    continue
+                try:
+                    event = _lenient(name, payload)
+                except (msgspec.DecodeError, UnicodeDecodeError) as error:
+                    self.error = StreamDecodeError(
+                        f"a Messages event that does not decode: {error}",
+                        data=payload[:200].decode("utf-8", "replace"),
+                        position=self.events,
+                    )
+                    self._split.close()
+                    return out
+            self.events += 1
+            kind = type(event)
+            if kind is ContentBlockDeltaEvent:
+                out.append(event)
+            elif kind is PingEvent:
+                continue
+            elif kind is MessageStopEvent:
+                out.append(event)
+                self.done = True
+                self._split.close()  # nothing after the end is decoded
+                return out
+            elif kind is ErrorEvent:
+                self.error = _api_error(event, payload)  # type: ignore[arg-type]
+                self._split.close()
+                return out
+            else:
+                if kind is MessageStartEvent:
+                    self._started = True
+                elif kind is MessageDeltaEvent and event.delta.stop_reason is not None:  # type: ignore[union-attr]
+                    self._stop_reason = True
+                out.append(event)
+        return out
+
+
+def _api_error(event: ErrorEvent, payload: bytes) -> StreamAPIError:
+    """The ``StreamAPIError`` an ``error`` event stands for, with the server's request id."""
+    detail = event.error
+    message = detail.message or f"the server sent an error event ({detail.type or 'no type'})"
+    error = StreamAPIError(message, error_type=detail.type or None, body=payload.decode("utf-8", "replace"))
+    error.request_id = event.request_id
+    return error
+
+
+def _lenient(name: str, payload: bytes) -> MessageStreamEvent:
+    """The slow path: a payload the tagged union refused, read field by field.
+
+    Raises ``msgspec.DecodeError`` (a ``ValidationError`` included) when it is not JSON, or a
+    known event whose fields have the wrong types.
+    """
+    data: Any = _decode_any(payload)
+    if not isinstance(data, dict):
+        raise msgspec.ValidationError("a Messages event must be a JSON object")
+    kind = data.get("type")
+    if not isinstance(kind, str) or not kind:
+        kind = data["type"] = name  # only a payload without a type goes by its event: name
+    if kind not in EVENT_TYPES:
+        return UnknownEvent(type=kind, data=data)
+    if kind == "content_block_start":
+        data["content_block"] = _known_or_kept(data.get("content_block"), CONTENT_BLOCK_TYPES)
+    elif kind == "content_block_delta":
+        data["delta"] = _known_or_kept(data.get("delta"), DELTA_TYPES)
+    elif kind == "message_start":
+        message = data.get("message")
+        if isinstance(message, dict) and isinstance(message.get("content"), list):
+            message["content"] = [_known_or_kept(block, CONTENT_BLOCK_TYPES) for block in message["content"]]
+    event: KnownEvent = msgspec.convert(data, KnownEvent)
+    return event
+
+
+def _known_or_kept(value: Any, known: frozenset[str]) -> Any:
+    """A block or delta as it is when its type is known; else wrapped to become an Unknown… one."""
+    if isinstance(value, dict) and value.get("type") not in known:
+        return {"type": UNKNOWN_TAG, "data": value}
+    return value
