@@ -1,6 +1,7 @@
 """r9s_stream: fast, correct async streaming of OpenAI-compatible chat completions."""
 
 from . import completions as completions  # the module: rs.completions.Completion …
+from . import messages as messages  # the public module rs.messages
 from ._chat._accumulator import ChatCompletionAccumulator
 from ._chat._decoder import ChunkDecoder
 from ._chat._events import (
@@ -40,6 +41,7 @@ from ._chat._models import (
 from ._client import AsyncClient
 from ._connect._chat import aconnect_chat_stream
 from ._connect._completions import aconnect_completion_stream
+from ._connect._messages import aconnect_message_stream
 from ._exceptions import (
     APIStatusError,
     ContentFilterFinishReasonError,
@@ -60,6 +62,8 @@ from ._sse._framing import DEFAULT_MAX_EVENT_SIZE
 from ._streaming._chat_connection import ChatStreamConnection
 from ._streaming._chat_stream import ChatCompletionStream
 from ._streaming._completion_stream import CompletionStream
+from ._streaming._message_connection import MessageStreamConnection
+from ._streaming._message_stream import MessageStream
 from ._streaming._stats import StreamStats
 from ._streaming._text_deltas import TextDeltas
 from ._version import __version__
@@ -92,6 +96,8 @@ __all__ = [
     "LengthFinishReasonError",
     "LogprobsDelta",
     "LogprobsDone",
+    "MessageStream",
+    "MessageStreamConnection",
     "OutputSpec",
     "OutputValidationError",
     "PromptTokensDetails",
@@ -120,6 +126,7 @@ __all__ = [
     "__version__",
     "aconnect_chat_stream",
     "aconnect_completion_stream",
+    "aconnect_message_stream",
     "response_format",
     "tool",
 ]

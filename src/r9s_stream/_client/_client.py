@@ -21,6 +21,7 @@ from .._telemetry._call import Telemetry
 from .._version import __version__
 from ._completions import Completions
 from ._core import ClientCore
+from ._messages import MessagesEndpoint
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
@@ -156,6 +157,8 @@ class AsyncClient:
         )
         self.completions = Completions(self._core)
         """The legacy Completions endpoint: ``client.completions.stream(model=, prompt=)``, ``complete()``."""
+        self.messages = MessagesEndpoint(self._core)
+        """Anthropic Messages: ``client.messages.stream(model=, max_tokens=, messages=)``, ``complete()``."""
 
     @property
     def base_url(self) -> str:

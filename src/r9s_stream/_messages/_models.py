@@ -268,6 +268,7 @@ class Usage(msgspec.Struct, kw_only=True, repr_omit_defaults=True, omit_defaults
     cache_creation: CacheCreation | None = None
     server_tool_use: ServerToolUsage | None = None
     service_tier: str | None = None
+    inference_geo: str | None = None
 
 
 class Message(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
