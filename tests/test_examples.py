@@ -35,6 +35,7 @@ def test_every_example_is_tested() -> None:
     """Each script in examples/ has a test here, so none can rot unnoticed."""
     tested = {"basic_stream.py", "client_usage.py", "tool_calls.py", "replay_recording.py"}
     tested |= {"error_handling.py", "fake_stream_in_tests.py", "stream_events.py", "structured_output.py"}
+    tested |= {"messages_stream.py"}
     tested |= {"completions_stream.py"}
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
@@ -167,3 +168,21 @@ def test_fake_stream_in_tests(base_url: str) -> None:
         "usage: Usage(prompt_tokens=8, completion_tokens=14, total_tokens=22)",
         "broken stream kept: 'The user wants'",
     ]
+
+
+def test_messages_stream(base_url: str) -> None:
+    """messages_stream.py prints the thinking in brackets, the text, then stop reason and usage."""
+    result = run_example("messages_stream.py", base_url, "reasoning", "two words")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "[The user said 2 words; I will repeat them back.] two words",
+        "stop_reason=end_turn (5 in, 13 out)",
+    ]
+
+
+def test_messages_stream_error(base_url: str) -> None:
+    """messages_stream.py reports an error event and the text that had arrived."""
+    result = run_example("messages_stream.py", base_url, "fault-error", "four little words here")
+    assert result.returncode == 1
+    assert "StreamAPIError: Overloaded" in result.stdout
+    assert result.stdout.rstrip().endswith("kept: 'four little words'")

@@ -10,6 +10,7 @@ from ._api import Api
 from ._chat_api import ChatApi
 from ._completions_api import CompletionsApi
 from ._kinds import Kind
+from ._messages_api import MessagesApi
 
 __all__ = ["APIS", "DEFAULT_API"]
 
@@ -17,5 +18,6 @@ DEFAULT_API: Kind = "chat"
 
 APIS: dict[Kind, Api] = {
     "chat": ChatApi(),
+    "messages": MessagesApi(),
     "completions": CompletionsApi(),
 }

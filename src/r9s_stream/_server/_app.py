@@ -21,6 +21,7 @@ from .._scripted import ChatScenario, Disconnect, Pause, Stall
 from ._catalogue import MODELS, Catalogue, ErrorReply, StreamReply
 from ._completions import COMPLETIONS
 from ._endpoint import Endpoint
+from ._messages import MESSAGES
 
 __all__ = ["ENDPOINTS", "ChatServerApp"]
 
@@ -71,7 +72,11 @@ class _Chat:
 
 
 # The POST endpoints, by path under /v1.
-ENDPOINTS: dict[str, Endpoint] = {"/chat/completions": _Chat(), "/completions": COMPLETIONS}
+ENDPOINTS: dict[str, Endpoint] = {
+    "/chat/completions": _Chat(),
+    "/completions": COMPLETIONS,
+    "/messages": MESSAGES,
+}
 
 
 class ChatServerApp:
