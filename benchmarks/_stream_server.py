@@ -9,9 +9,15 @@ then yields to the loop; a busy client still finds several events in one read (s
 close-delimited (``Connection: close``), so the server, not the client, keeps the closed
 sockets' TIME_WAIT and the client never runs out of ephemeral ports between rounds.
 
+``--drain``: each request is answered by its own coroutine instead, one ``write`` per event
+with ``await drain()`` after each (the way an ``asyncio.start_server`` handler streams), so a
+stream is written as fast as its socket takes it; this is the per-request shape of
+``concurrency.py --per-request``.
+
 Prints ``PORT <port>`` once listening; on SIGTERM prints ``CPU <seconds>`` and exits.
 
     python benchmarks/_stream_server.py --chunks 100
+    python benchmarks/_stream_server.py --chunks 10 --drain
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import resource
 import signal
 import socket
 import time
+from collections.abc import Awaitable, Callable
 
 from _payloads import make_payload, split_events
 
@@ -106,21 +113,54 @@ class Request(asyncio.Protocol):
             self.pump.start(self.transport)
 
 
-async def serve(chunks: int, port: int) -> None:
+def drained_handler(
+    events: list[bytes],
+) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+    """A ``start_server`` handler: read one request, then one write and ``drain()`` per event."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value.strip())
+            await reader.readexactly(length)
+            writer.write(_HEAD)
+            for event in events:
+                writer.write(event)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the client went away: nothing to answer
+        finally:
+            writer.close()
+
+    return handle
+
+
+async def serve(chunks: int, port: int, drain: bool = False) -> None:
     body = make_payload("content", chunks, 0).body
-    pump = Pump(split_events(body))
+    events = split_events(body)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     sock.listen(16384)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Request(pump), sock=sock, backlog=16384)
+    task: asyncio.Future[None] | None = None
+    server: asyncio.AbstractServer
+    if drain:
+        server = await asyncio.start_server(drained_handler(events), sock=sock, backlog=16384)
+    else:
+        pump = Pump(events)
+        server = await loop.create_server(lambda: Request(pump), sock=sock, backlog=16384)
+        task = asyncio.ensure_future(pump.run())
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     print(f"PORT {sock.getsockname()[1]}", flush=True)
-    task = asyncio.ensure_future(pump.run())
     await stop.wait()
-    task.cancel()
+    if task is not None:
+        task.cancel()
     server.close()
     print(f"CPU {time.process_time():.3f}", flush=True)
 
@@ -129,9 +169,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunks", type=int, default=100)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--drain", action="store_true", help="one handler per request, drain() per event")
     args = parser.parse_args()
     raise_file_limit(65536)
-    asyncio.run(serve(args.chunks, args.port))
+    asyncio.run(serve(args.chunks, args.port, args.drain))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     python benchmarks/concurrency.py                                  # 1,000 and 10,000 streams × 100 chunks
     python benchmarks/concurrency.py --streams 1000 --clients r9s,limit --rounds 1   # quick look
     python benchmarks/concurrency.py --quick                          # smoke run (CI): 20 streams × 20 chunks
+    python benchmarks/concurrency.py --per-request                    # 1,000 complete() calls, 10/100 chunks
 
 The server (``_stream_server.py``, raw asyncio in its own process) answers every request
 with the same content stream, one event per write, all open streams written in turns, as
@@ -36,7 +37,19 @@ Clients (``--clients``):
   transport (``client.stream()``, ``aiter_raw()``): the floor of any client that keeps
   httpx's API on that transport, as r9s_stream's default does;
 - ``limit`` — the hand-rolled limit on aiohttp: one ``aiohttp.ClientSession``, the body
-  split on blank lines by hand, one msgspec decode per event, no SSE rules, no accumulation.
+  split on blank lines by hand, one msgspec decode per event, no SSE rules, no accumulation;
+- ``r9s-complete`` — ``await client.complete(...)`` on a default ``rs.AsyncClient()``;
+- ``aconnect`` — ``rs.aconnect_chat_stream`` on a plain ``httpx.AsyncClient`` over
+  httpx-aiohttp's transport, ``await stream.until_done()``;
+- ``loop-httpx`` — the hand-rolled loop on that plain client as a user would write it:
+  ``client.stream()``, ``aiter_bytes()``, split on blank lines, one msgspec decode per event.
+
+``--per-request`` is the shape of the cost of a request (issue 19): 1,000 simultaneous
+``complete()`` calls against ``loop-httpx`` and ``aconnect``, with 10- and 100-chunk replies,
+the server answering each request in its own handler, one write and ``drain()`` per event
+(``_stream_server.py --drain``). Each contender runs in a fresh process taking the best of
+two rounds; the contenders are interleaved ``--repeats`` times (default 5), and the table
+shows the median of those bests and its ratio to ``loop-httpx``.
 """
 
 from __future__ import annotations
@@ -48,6 +61,7 @@ import inspect
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -63,7 +77,18 @@ from _stream_server import raise_file_limit
 import r9s_stream as rs
 
 HERE = Path(__file__).resolve().parent
-CLIENTS = ("r9s", "r9s-httpx", "openai", "openai-aiohttp", "limit-httpx", "limit")
+CLIENTS = (
+    "r9s",
+    "r9s-httpx",
+    "openai",
+    "openai-aiohttp",
+    "limit-httpx",
+    "limit",
+    "r9s-complete",
+    "aconnect",
+    "loop-httpx",
+)
+PER_REQUEST_CLIENTS = ("loop-httpx", "r9s-complete", "aconnect")
 LABELS = {
     "r9s": "r9s_stream, default rs.AsyncClient()",
     "r9s-httpx": "r9s_stream on httpx's own transport",
@@ -71,6 +96,9 @@ LABELS = {
     "openai-aiohttp": "openai-python AsyncStream, DefaultAioHttpClient",
     "limit-httpx": "hand-rolled limit on httpx + httpx-aiohttp",
     "limit": "hand-rolled limit on aiohttp",
+    "r9s-complete": "r9s_stream client.complete(), default rs.AsyncClient()",
+    "aconnect": "r9s_stream aconnect_chat_stream on httpx + httpx-aiohttp",
+    "loop-httpx": "hand-rolled loop on httpx + httpx-aiohttp (aiter_bytes)",
 }
 MESSAGES: Any = REQUEST["messages"]
 _event_decoder = msgspec.json.Decoder(rs.ChatCompletionStreamEvent)
@@ -118,9 +146,9 @@ class Worker:
         self.expected = make_payload("content", args.chunks, 0).content
 
     def make_client(self, streams: int) -> Any:
-        if self.client in ("r9s", "r9s-httpx"):
+        if self.client in ("r9s", "r9s-httpx", "r9s-complete"):
             return _r9s_client(self.base_url, streams, self.client == "r9s-httpx", self.timeout)
-        if self.client == "limit-httpx":
+        if self.client in ("limit-httpx", "aconnect", "loop-httpx"):
             import httpx
             from httpx_aiohttp import AiohttpTransport
 
@@ -161,6 +189,20 @@ class Worker:
                             first = time.perf_counter()
                         events += 1
                     text = s.completion.choices[0].message.content
+            elif self.client == "r9s-complete":
+                completion = await client.complete(model="gpt-4o", messages=MESSAGES)
+                # complete() hands out no chunks: the rebuilt text and the usage chunk stand for them.
+                events = self.chunks if completion.usage is not None else 0
+                text = completion.choices[0].message.content
+            elif self.client == "aconnect":
+                url = self.base_url + "/chat/completions"
+                async with rs.aconnect_chat_stream(client, "POST", url, json=REQUEST) as s:
+                    text = (await s.until_done()).choices[0].message.content
+                    events = s.stats.chunks
+            elif self.client == "loop-httpx":
+                url = self.base_url + "/chat/completions"
+                async with client.stream("POST", url, json=REQUEST) as response:
+                    events, first, text = await _limit_read(response.aiter_bytes())
             elif self.client == "limit":
                 async with client.post(self.base_url + "/chat/completions", json=REQUEST) as response:
                     events, first, text = await _limit_read(response.content.iter_any())
@@ -288,6 +330,8 @@ async def work(args: argparse.Namespace) -> dict[str, Any]:
         "walls": [r.wall for r in rounds],
         "wall": median_round.wall,
         "cpu": median_round.cpu,
+        "best": min(r.wall for r in rounds),
+        "best_cpu": min(rounds, key=lambda r: r.wall).cpu,
         "first_chunk_p50": _percentile(median_round.first_chunk, 0.5),
         "first_chunk_p99": _percentile(median_round.first_chunk, 0.99),
         "errors": errors,
@@ -296,14 +340,37 @@ async def work(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def count_round(args: argparse.Namespace) -> None:
+    """Under callgrind: one round of ``--streams`` requests, the only code counted (``--callgrind``).
+
+    Collection is switched on inside ``sys.call_tracing`` only (``--toggle-collect``); the
+    warm-up round before it, on the same loop and client, fills the pool's first connections,
+    the lazy imports and the caches, so the count is what a warm client pays per request.
+    """
+    worker = Worker(args)
+    loop = asyncio.new_event_loop()
+    client = worker.make_client(args.streams)
+    try:
+        warm = loop.run_until_complete(worker.round(client, min(100, args.streams)))
+        counted = sys.call_tracing(loop.run_until_complete, (worker.round(client, args.streams),))
+        loop.run_until_complete(_close(client))
+    finally:
+        loop.close()
+    errors = {**warm.errors, **counted.errors}
+    if errors:
+        raise SystemExit(f"{args.worker}: errors under callgrind: {errors}")
+
+
 # --- the parent: server, one worker per client, the table ---------------------------------------
 
 
 class StreamServer:
     """``_stream_server.py`` in a subprocess; ``cpu()`` reads its CPU seconds so far."""
 
-    def __init__(self, chunks: int) -> None:
+    def __init__(self, chunks: int, drain: bool = False) -> None:
         command = [sys.executable, str(HERE / "_stream_server.py"), "--chunks", str(chunks)]
+        if drain:
+            command.append("--drain")
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
@@ -368,6 +435,37 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def request_table(runs: dict[str, list[dict[str, Any]]]) -> str:
+    """The per-request table: each client's best-of-rounds wall time per run, their median, the ratio."""
+    first = next(iter(runs.values()))[0]
+    lines = [
+        f"### {first['streams']:,} simultaneous requests × {first['chunks']:,} chunks through one client, "
+        "loopback, one write + drain() per event",
+        "",
+        "| client | best of rounds, each run (s) | median s | CPU s | errors | × loop |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    floor = runs.get("loop-httpx")
+    base = _median([r["best"] for r in floor]) if floor else None
+    for client, results in runs.items():
+        wall = _median([r["best"] for r in results])
+        cpu = _median([r["best_cpu"] for r in results])
+        errors = sum(sum(r["errors"].values()) for r in results)
+        checked = sum(r["streams_checked"] for r in results)
+        each = ", ".join(f"{r['best']:.3f}" for r in results)
+        ratio = f"{wall / base:.2f}" if base else "–"
+        lines.append(
+            f"| {LABELS[client]} | {each} | {wall:.3f} | {cpu:.2f} | {errors} of {checked:,} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -375,26 +473,65 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--streams", default="1000,10000", help="simultaneous streams, comma-separated (default 1000,10000)"
     )
-    parser.add_argument("--chunks", type=int, default=100, help="chunks per stream (default 100)")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per client (median; default 3)")
     parser.add_argument(
-        "--clients", default=",".join(CLIENTS), help="comma-separated (default all): " + ",".join(CLIENTS)
+        "--chunks", default=None, help="chunks per stream, comma-separated (100; --per-request: 10,100)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="timed rounds per client (median; 3, --per-request: 2)"
+    )
+    parser.add_argument(
+        "--clients",
+        default=None,
+        help="comma-separated (default all but the per-request ones): " + ",".join(CLIENTS),
+    )
+    parser.add_argument(
+        "--per-request",
+        action="store_true",
+        help="1,000 complete() calls vs the hand-rolled httpx loop, 10 and 100 chunks, drain() server",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="--per-request: interleaved runs per client (default 5)"
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a round may take (default 300)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 20 streams × 20 chunks, 1 round")
     parser.add_argument("--json", metavar="PATH", help="also write the results to PATH as JSON")
     parser.add_argument("--worker", choices=CLIENTS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="--per-request: count each client's instructions per request under valgrind instead of timing",
+    )
     args = parser.parse_args(argv)
+    per_request = args.per_request
+    defaults = {
+        "streams": "1000" if per_request else "1000,10000",
+        "chunks": "10,100" if per_request else "100",
+        "rounds": 2 if per_request else 3,
+        "repeats": 5 if per_request else 1,
+        "clients": ",".join(PER_REQUEST_CLIENTS if per_request else CLIENTS[:6]),
+    }
     if args.quick:
-        args.streams, args.chunks, args.rounds = "20", 20, 1
+        defaults.update(streams="20", chunks="10" if per_request else "20", rounds=1, repeats=1)
+        args.streams = args.chunks = args.rounds = args.repeats = None
+    if args.streams == "1000,10000" and per_request:
+        args.streams = None
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     args.streams = [int(x.replace("_", "")) for x in str(args.streams).split(",") if x]
+    args.chunks = [int(x) for x in str(args.chunks).split(",") if x]
     args.clients = [c for c in args.clients.split(",") if c]
     unknown = set(args.clients) - set(CLIENTS)
     if unknown:
         parser.error(f"unknown clients: {', '.join(sorted(unknown))}")
-    if not all(1 <= n <= 20_000 for n in args.streams) or args.chunks < 8 or args.rounds < 1:
-        parser.error("need 1 ≤ --streams ≤ 20000, --chunks ≥ 8, --rounds ≥ 1")
+    if (
+        not all(1 <= n <= 20_000 for n in args.streams)
+        or min(args.chunks, default=0) < 8
+        or args.rounds < 1
+        or args.repeats < 1
+    ):
+        parser.error("need 1 ≤ --streams ≤ 20000, --chunks ≥ 8, --rounds ≥ 1, --repeats ≥ 1")
     return args
 
 
@@ -405,48 +542,111 @@ def _available(client: str) -> bool:
     return needs is None or importlib.util.find_spec(needs) is not None
 
 
+def run_worker(args: argparse.Namespace, server: StreamServer, client: str, streams: int, chunks: int) -> Any:
+    """One client's rounds in a fresh worker process: its result, with the server's CPU per round."""
+    command = [
+        sys.executable,
+        __file__,
+        *("--worker", client, "--port", str(server.port), "--streams", str(streams)),
+        *("--chunks", str(chunks), "--rounds", str(args.rounds)),
+        *("--timeout", str(args.timeout)),
+    ]
+    server_cpu = server.cpu()
+    budget = args.timeout * (args.rounds + 2) + 60
+    done = subprocess.run(command, capture_output=True, text=True, timeout=budget, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the {client} worker failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # Warm-up round included: an upper bound on the server's share of a round.
+    result["server_cpu"] = (server.cpu() - server_cpu) / args.rounds
+    return result
+
+
+_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+
+
+def count_worker(
+    args: argparse.Namespace, server: StreamServer, client: str, streams: int, chunks: int
+) -> int:
+    """Instructions one client spends on a round of ``streams`` requests (callgrind, a fresh process)."""
+    command = [
+        shutil.which("valgrind") or "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        "--collect-atstart=no",
+        "--toggle-collect=_PyEval_CallTracing",
+        sys.executable,
+        __file__,
+        *("--worker", client, "--port", str(server.port), "--streams", str(streams)),
+        *("--chunks", str(chunks), "--timeout", str(args.timeout), "--callgrind"),
+    ]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    found = _COLLECTED.findall(done.stderr)
+    if done.returncode != 0 or not found:
+        raise SystemExit(f"callgrind run of {client} failed:\n{done.stderr[-3000:]}")
+    return int(found[-1])
+
+
+def count_table(counts: dict[str, int], streams: int, chunks: int) -> str:
+    """Instructions per request of each client, and the ratio to ``loop-httpx``."""
+    base = counts.get("loop-httpx")
+    lines = [
+        f"### instructions per request (callgrind): {streams:,} simultaneous requests × {chunks:,} chunks",
+        "",
+        "| client | instructions per request | × loop |",
+        "|---|---:|---:|",
+    ]
+    for client, total in counts.items():
+        ratio = f"{total / base:.2f}" if base else "–"
+        lines.append(f"| {LABELS[client]} | {total / streams:,.0f} | {ratio} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     files = raise_file_limit(65536)
     if args.worker:
-        args.streams = args.streams[0]
+        args.streams, args.chunks = args.streams[0], args.chunks[0]
         if files < args.streams + 100:
             raise SystemExit(f"{args.streams} streams need more open files than the limit of {files}")
-        print(json.dumps(asyncio.run(work(args))))
+        if args.callgrind:
+            count_round(args)
+        else:
+            print(json.dumps(asyncio.run(work(args))))
         return
     print(f"# r9s_stream concurrency benchmark · {machine()}")
-    print(f"# wall = median of {args.rounds} rounds; RSS per stream: peak over round 1\n")
+    if args.per_request:
+        print(
+            f"# each run: a fresh process, best of {args.rounds} rounds; "
+            f"{args.repeats} runs per client, interleaved; median of the runs\n"
+        )
+    else:
+        print(f"# wall = median of {args.rounds} rounds; RSS per stream: peak over round 1\n")
+    clients = [c for c in args.clients if _available(c)]
+    for client in sorted(set(args.clients) - set(clients)):
+        print(f"({client}: not installed, skipped)", file=sys.stderr)
     records = []
-    server = StreamServer(args.chunks)
-    try:
-        for streams in args.streams:
-            results = []
-            for client in args.clients:
-                if not _available(client):
-                    print(f"({client}: not installed, skipped)", file=sys.stderr)
+    for chunks in args.chunks:
+        server = StreamServer(chunks, drain=args.per_request)
+        try:
+            for streams in args.streams:
+                if args.callgrind:
+                    counts = {c: count_worker(args, server, c, streams, chunks) for c in clients}
+                    print(count_table(counts, streams, chunks), flush=True)
+                    print(flush=True)
                     continue
-                command = [
-                    sys.executable,
-                    __file__,
-                    *("--worker", client, "--port", str(server.port), "--streams", str(streams)),
-                    *("--chunks", str(args.chunks), "--rounds", str(args.rounds)),
-                    *("--timeout", str(args.timeout)),
-                ]
-                server_cpu = server.cpu()
-                budget = args.timeout * (args.rounds + 2) + 60
-                done = subprocess.run(command, capture_output=True, text=True, timeout=budget, check=False)
-                if done.returncode != 0:
-                    raise SystemExit(f"the {client} worker failed:\n{done.stderr[-3000:]}")
-                result = json.loads(done.stdout.strip().splitlines()[-1])
-                # Warm-up round included: an upper bound on the server's share of a round.
-                result["server_cpu"] = (server.cpu() - server_cpu) / args.rounds
-                results.append(result)
-            if results:
-                print(table(results), flush=True)
-                print(flush=True)
-                records.extend(results)
-    finally:
-        server.close()
+                runs: dict[str, list[dict[str, Any]]] = {client: [] for client in clients}
+                for _ in range(args.repeats):  # interleaved: load drift hits every client alike
+                    for client in clients:
+                        runs[client].append(run_worker(args, server, client, streams, chunks))
+                results = [result for client_runs in runs.values() for result in client_runs]
+                if results:
+                    print(request_table(runs) if args.per_request else table(results), flush=True)
+                    print(flush=True)
+                    records.extend(results)
+        finally:
+            server.close()
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine(), "results": records}, indent=1) + "\n")
 

@@ -10,6 +10,12 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+# The per-request contenders' labels, as concurrency.py prints them.
+LABELS = {
+    "loop-httpx": "hand-rolled loop on httpx + httpx-aiohttp (aiter_bytes)",
+    "r9s-complete": "r9s_stream client.complete(), default rs.AsyncClient()",
+    "aconnect": "r9s_stream aconnect_chat_stream on httpx + httpx-aiohttp",
+}
 
 
 def _run(*args: str, timeout: float = 120) -> str:
@@ -53,6 +59,15 @@ def test_concurrency_benchmark_quick_run_has_no_errors() -> None:
     for label in ("r9s_stream, default rs.AsyncClient()", "hand-rolled limit on aiohttp"):
         assert f"| {label} |" in out
     assert out.count("| 0 of 20 |") == 2
+
+
+def test_concurrency_per_request_quick_run_has_no_errors() -> None:
+    """`concurrency.py --per-request --quick`: complete(), aconnect and the hand-rolled loop all check out."""
+    out = _run("concurrency.py", "--per-request", "--quick")
+    assert "| client | best of rounds, each run (s) | median s |" in out
+    for key in ("loop-httpx", "r9s-complete", "aconnect"):
+        assert out.count(f"| {LABELS[key]} |") == 1, key
+    assert out.count("| 0 of 20 |") == 3
 
 
 def test_events_benchmark_quick_prints_the_table() -> None:
