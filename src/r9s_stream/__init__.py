@@ -2,6 +2,10 @@
 
 from . import completions as completions  # the module: rs.completions.Completion …
 from . import messages as messages  # the public module rs.messages
+from ._batch._limits import Limiter, LocalLimiter
+from ._batch._requests import BatchRequest
+from ._batch._results import BatchResult, BatchStats
+from ._batch._run import BatchRun
 from ._chat._accumulator import ChatCompletionAccumulator
 from ._chat._decoder import ChunkDecoder
 from ._chat._events import (
@@ -44,6 +48,7 @@ from ._connect._completions import aconnect_completion_stream
 from ._connect._messages import aconnect_message_stream
 from ._exceptions import (
     APIStatusError,
+    BatchInputError,
     ContentFilterFinishReasonError,
     EventTooLargeError,
     IncompleteStreamError,
@@ -72,6 +77,11 @@ __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
     "APIStatusError",
     "AsyncClient",
+    "BatchInputError",
+    "BatchRequest",
+    "BatchResult",
+    "BatchRun",
+    "BatchStats",
     "ChatCompletion",
     "ChatCompletionAccumulator",
     "ChatCompletionChoice",
@@ -94,6 +104,8 @@ __all__ = [
     "FunctionDelta",
     "IncompleteStreamError",
     "LengthFinishReasonError",
+    "Limiter",
+    "LocalLimiter",
     "LogprobsDelta",
     "LogprobsDone",
     "MessageStream",

@@ -7,6 +7,7 @@ R9sStreamError                      base of everything below
 ├── LengthFinishReasonError         parsing was asked for, the choice finished with ``length``
 ├── ContentFilterFinishReasonError  parsing was asked for, the choice finished with ``content_filter``
 ├── OutputValidationError           content or tool arguments that do not decode into the type
+├── BatchInputError                 a batch request that cannot be sent (its line number, why)
 └── StreamError                     the stream started, then failed; ``.partial`` keeps the
     │                               object rebuilt before the failure (on a chat stream also
     │                               ``.completion``, the same ChatCompletion)
@@ -30,10 +31,12 @@ what the model produced does not fit the type asked for. A handler that retries 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
     "APIStatusError",
+    "BatchInputError",
     "ContentFilterFinishReasonError",
     "EventTooLargeError",
     "IncompleteStreamError",
@@ -64,6 +67,7 @@ class APIStatusError(R9sStreamError):
         request_id: str | None = None,
         error_type: str | None = None,
         code: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(f"HTTP {status_code}: {message}")
         self.message = message
@@ -72,6 +76,8 @@ class APIStatusError(R9sStreamError):
         self.request_id = request_id
         self.type = error_type
         self.code = code
+        # The answer's headers (``Retry-After``, ``x-ratelimit-*`` …); empty when not known.
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
 
 
 class UnexpectedContentTypeError(R9sStreamError):
@@ -82,6 +88,20 @@ class UnexpectedContentTypeError(R9sStreamError):
         super().__init__(f"expected a text/event-stream response, got {shown}; body starts: {body_start!r}")
         self.content_type = content_type
         self.body_start = body_start
+
+
+class BatchInputError(R9sStreamError, ValueError):
+    """A batch request that cannot be sent: not JSON, a missing field, an unknown endpoint …
+
+    ``line`` is its 1-based line number in the input file (``None`` for a request given in
+    Python); ``reason`` says what is wrong, without the line number.
+    """
+
+    def __init__(self, reason: str, *, line: int | None = None, custom_id: str | None = None) -> None:
+        super().__init__(reason if line is None else f"line {line}: {reason}")
+        self.reason = reason
+        self.line = line
+        self.custom_id = custom_id
 
 
 class StreamError(R9sStreamError):

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, overload
 
 import httpx
 
+from .._batch._limits import Limiter, LocalLimiter
+from .._batch._run import DEFAULT_CONCURRENCY, BatchRun, RequestSource
 from .._chat._models import ChatCompletion
 from .._http._default import TransportName, default_http_client
 from .._http._retry import Retries
@@ -19,6 +21,7 @@ from .._streaming._chat_connection import ChatStreamConnection
 from .._streaming._stream import PROBE_HEADER
 from .._telemetry._call import Telemetry
 from .._version import __version__
+from ._batch import BatchSender
 from ._completions import Completions
 from ._core import ClientCore
 from ._messages import MessagesEndpoint
@@ -289,6 +292,40 @@ class AsyncClient:
         )
         async with connection as stream:
             return await stream.until_done()
+
+    def batch(
+        self,
+        requests: RequestSource,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        max_retries: int = 2,
+        ordered: bool = False,
+        limiter: Limiter | None = None,
+    ) -> BatchRun:
+        """Run many requests, up to ``concurrency`` at once: ``async with client.batch(...) as results``.
+
+        ``requests`` (an iterable or async iterable, read lazily) holds ``BatchRequest``s or
+        OpenAI Batch input lines as dicts (``custom_id``, ``body``; ``method``, ``url``
+        optional). ``rpm`` / ``tpm`` spread the requests and their estimated tokens evenly;
+        ``limiter`` replaces them with any ``Limiter`` (one shared by many processes, say).
+        Each request is sent up to ``max_retries`` more times after a retryable failure (the
+        client's own ``max_retries`` is not used). Iterate the results as they finish
+        (``ordered=True``: in input order); a failure is a ``BatchResult`` with its error.
+        """
+        if limiter is not None and (rpm is not None or tpm is not None):
+            raise ValueError("pass rpm= / tpm= or limiter=, not both")
+        if limiter is None and (rpm is not None or tpm is not None):
+            limiter = LocalLimiter(rpm=rpm, tpm=tpm)
+        return BatchRun(
+            BatchSender(self._core),
+            requests,
+            concurrency=concurrency,
+            limiter=limiter,
+            max_retries=max_retries,
+            ordered=ordered,
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool if this client made it; a caller's client stays open."""

@@ -102,6 +102,7 @@ def _status_error(response: HTTPResponse, body: bytes) -> APIStatusError:
         request_id=request_id_of(response.headers),
         error_type=error_type,
         code=code,
+        headers=response.headers,
     )
 
 

@@ -28,6 +28,9 @@ Models (any other name behaves like ``echo``, under its own name):
 ``status-NNN``              HTTP NNN (400–599) with an OpenAI-shaped JSON error body; 429 and
                             503 carry ``retry-after`` (whole seconds) and ``retry-after-ms``
 ``status-NNN-xK``           the first K requests for this exact name get NNN, then ``echo``
+``fault-…-xK``              the first K requests for this exact name get the fault, then ``echo``
+``NAME@TAG``                answers as ``NAME``; ``TAG`` keeps its ``-xK`` count apart (one
+                            count per request of a batch, say)
 ==========================  ==================================================================
 
 Every model honours ``n`` and, when streaming, ``stream_options.include_usage``.
@@ -84,6 +87,7 @@ MODELS = (
 MAX_CHOICES = 16
 GREETING = "Hello! This is the r9s-stream local server: it echoes what you say, word by word."
 _STATUS = re.compile(r"status-(\d{3})(?:-x(\d+))?")
+_FAULT_TIMES = re.compile(r"(fault-[a-z-]+)-x(\d+)")
 _STATUS_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -163,7 +167,8 @@ class Catalogue:
     ) -> StreamReply | ErrorReply:
         """What to answer ``body`` with; ``request`` describes it for ``inspect-request``."""
         model = str(body.get("model") or "echo")
-        status = _STATUS.fullmatch(model)
+        name = model.partition("@")[0]  # a tag after "@" only keeps one request's counts apart
+        status = _STATUS.fullmatch(name)
         if status is not None:
             code, times = int(status.group(1)), status.group(2)
             if not 400 <= code <= 599:
@@ -172,6 +177,11 @@ class Catalogue:
             if times is None or served < int(times):
                 self._failures[model] = served + 1
                 return self._status_error(code)
+        fault = _FAULT_TIMES.fullmatch(name)
+        if fault is not None:
+            served = self._failures.get(model, 0)
+            self._failures[model] = served + 1
+            name = fault.group(1) if served < int(fault.group(2)) else "echo"
         n = body.get("n", 1)
         if n is None:
             n = 1
@@ -191,7 +201,7 @@ class Catalogue:
             usage=include_usage or not body.get("stream"),
             prompt_tokens=_count_prompt_tokens(body),
         )
-        return self._shape(model, scenario, body, request)
+        return self._shape(name, scenario, body, request)
 
     def _shape(
         self, model: str, scenario: ChatScenario, body: dict[str, Any], request: dict[str, Any]

@@ -1,0 +1,1 @@
+"""Batches: many requests through one client — OpenAI Batch files, rate limits, retries, resume."""
