@@ -102,7 +102,8 @@ def _status_error(response: HTTPResponse, body: bytes) -> APIStatusError:
         request_id=request_id_of(response.headers),
         error_type=error_type,
         code=code,
-        headers=response.headers,
+        # A plain dict: redaction cleans it like every other field, should a server echo the key.
+        headers={name.lower(): value for name, value in response.headers.items()},
     )
 
 
