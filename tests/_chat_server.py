@@ -45,12 +45,13 @@ class Reply:
 
 @dataclass
 class ReceivedRequest:
-    """What the server got: path, headers (lower-case names), the JSON body, and when."""
+    """What the server got: path, headers (lower-case names), the JSON body, when, every header name sent."""
 
     path: str
     headers: dict[str, str]
     body: Any
     at: float = field(default_factory=time.monotonic)
+    header_names: list[str] = field(default_factory=list)  # in order, repeats kept
 
 
 class ServerCutConnection(Exception):
@@ -79,8 +80,11 @@ class ScriptedServer:
             if not message.get("more_body"):
                 break
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        names = [name.decode("latin-1").lower() for name, _ in scope["headers"]]
         self.received.append(
-            ReceivedRequest(scope["path"], headers, msgspec.json.decode(body) if body else None)
+            ReceivedRequest(
+                scope["path"], headers, msgspec.json.decode(body) if body else None, header_names=names
+            )
         )
         reply = self.script.pop(0) if self.script else Reply(500, {}, [b"the test script ran out of replies"])
         if reply.header_delay and await _client_left_within(receive, reply.header_delay):

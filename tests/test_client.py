@@ -128,6 +128,35 @@ async def test_default_headers_are_added_and_can_override(server: ScriptedServer
     )
 
 
+@on_every_stack
+async def test_each_header_is_sent_once(server: ScriptedServer, stack: str) -> None:
+    """Every request, the first and the next, names each header once: ours replace the stack's defaults."""
+    server.script.extend([Reply(pieces=reply_text("x")), Reply(pieces=reply_text("y"))])
+    async with rs_client(stack, KEY, server.url, default_headers={"X-Team": "search"}) as client:
+        await client.complete(model="m", messages=MESSAGES)
+        await client.complete(model="m", messages=MESSAGES)
+    for request in server.received:
+        assert len(request.header_names) == len(set(request.header_names)), request.header_names
+        assert (request.headers["accept"], request.headers["cache-control"]) == (
+            "text/event-stream",
+            "no-store",
+        )
+        assert request.headers["x-team"] == "search"
+
+
+@on_every_stack
+async def test_default_headers_can_replace_the_stream_headers(server: ScriptedServer, stack: str) -> None:
+    """``default_headers`` may set ``Accept`` and ``Cache-Control`` too: theirs are sent, not ours."""
+    server.script.extend([Reply(pieces=reply_text("x")), Reply(pieces=reply_text("y"))])
+    headers = {"Accept": "text/event-stream, application/json", "Cache-Control": "no-cache"}
+    async with rs_client(stack, KEY, server.url, default_headers=headers) as client:
+        await client.complete(model="m", messages=MESSAGES)
+        await client.complete(model="m", messages=MESSAGES)
+    for request in server.received:
+        sent = request.headers
+        assert (sent["accept"], sent["cache-control"]) == (headers["Accept"], headers["Cache-Control"])
+
+
 def test_default_base_url_is_the_r9s_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
     """With nothing configured the client talks to https://api.r9s.ai/v1."""
     monkeypatch.delenv("R9S_BASE_URL", raising=False)

@@ -127,7 +127,9 @@ class AsyncClient:
         self._http_client = (
             http_client
             if http_client is not None
-            else default_http_client(transport=transport, timeout=timeout, max_connections=max_connections)
+            else default_http_client(
+                transport=transport, timeout=timeout, max_connections=max_connections, headers=headers
+            )
         )
         # A tuple: the one shape of timeout that httpx and httpx2 clients both accept; httpx
         # turns a tuple into a Timeout on every request (≈ 3 µs), its own Timeout it copies.
@@ -157,6 +159,7 @@ class AsyncClient:
                 capture_message_content=capture_message_content,
                 gen_ai_provider=gen_ai_provider,
             ),
+            client_defaults=self._owns_http_client,  # made above with these headers and timeout
         )
         self.completions = Completions(self._core)
         """The legacy Completions endpoint: ``client.completions.stream(model=, prompt=)``, ``complete()``."""

@@ -28,9 +28,15 @@ class ClientCore:
     requests from it. ``endpoint_url(path)`` parses each endpoint's URL once for an httpx client
     (httpx parses a str on every request, ≈ 11 µs), at its first request, so that a bad URL fails
     where it always did.
+
+    ``headers`` are what every request carries. With ``client_defaults`` the HTTP client was
+    made with ``headers`` and ``request_timeout`` as its own defaults (``AsyncClient``'s own
+    client): requests then pass neither, as httpx would merge the same headers into its
+    defaults again on every request (a copy, then a lookup and a removal per header).
     """
 
     __slots__ = (
+        "_sent_with",
         "_urls",
         "api_key",
         "base_url",
@@ -53,6 +59,7 @@ class ClientCore:
         request_timeout: httpx.Timeout | tuple[float | None, ...] | float | None,
         stream_options: Mapping[str, Any],
         telemetry: Telemetry,
+        client_defaults: bool = False,
     ) -> None:
         self.http_client = http_client
         self.base_url = base_url
@@ -63,6 +70,15 @@ class ClientCore:
         self.stream_options = dict(stream_options)
         self.telemetry = telemetry
         self._urls: dict[str, httpx.URL | str] = {}
+        # What every request's arguments share, made once: a request adds its body.
+        self._sent_with: dict[str, Any] = {
+            "headers": None if client_defaults else headers,
+            "timeout": httpx.USE_CLIENT_DEFAULT if client_defaults else request_timeout,
+            "retries": retries,
+            "secret": api_key,
+            "telemetry": telemetry,
+            **self.stream_options,
+        }
 
     def endpoint_url(self, path: str) -> httpx.URL | str:
         """``base_url + path`` (``path`` such as ``/chat/completions``), parsed once."""
@@ -76,14 +92,8 @@ class ClientCore:
         return url
 
     def request_arguments(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """What a stream request of ``body`` is sent with, and what the connection needs of the client."""
-        return {
-            "headers": self.headers,
-            "content": _encoder.encode(body),
-            "timeout": self.request_timeout,
-            "retries": self.retries,
-            "secret": self.api_key,
-            "telemetry": self.telemetry,
-            "body": body,
-            **self.stream_options,
-        }
+        """What a stream request of ``body`` is sent with, and what the connection needs of the client.
+
+        A new dict each time: the caller may add to it (``headers``, say).
+        """
+        return {**self._sent_with, "content": _encoder.encode(body), "body": body}

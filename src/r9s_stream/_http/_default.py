@@ -18,10 +18,20 @@ from typing import Any, Literal
 
 import httpx
 
-__all__ = ["TRANSPORTS", "TransportName", "default_http_client", "environment_proxies"]
+__all__ = [
+    "STREAM_HEADERS",
+    "TRANSPORTS",
+    "DefaultClient",
+    "TransportName",
+    "default_http_client",
+    "environment_proxies",
+]
 
 TransportName = Literal["auto", "aiohttp", "httpx"]
 TRANSPORTS: tuple[TransportName, ...] = ("auto", "aiohttp", "httpx")
+
+# What a stream request asks for unless the caller says otherwise (see _send.Sender).
+STREAM_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
 
 # httpx's and aiohttp's default both close an idle kept-alive connection after 5 s.
 _KEEPALIVE_EXPIRY = 5.0
@@ -32,12 +42,14 @@ def default_http_client(
     transport: TransportName = "auto",
     timeout: httpx.Timeout | float | None = 60.0,
     max_connections: int | None = None,
+    headers: httpx.Headers | None = None,
 ) -> httpx.AsyncClient:
     """The ``httpx.AsyncClient`` of an ``rs.AsyncClient`` given none.
 
     ``max_connections=None`` sets no cap (httpx's default is 100, which would queue the
     101st simultaneous stream); idle connections are kept alive for reuse. TLS is verified
     and the environment's proxies and certificates are honoured, as with a plain client.
+    ``headers`` go on every request, merged into httpx's defaults once, here.
     """
     if transport not in TRANSPORTS:
         raise ValueError(
@@ -50,14 +62,16 @@ def default_http_client(
         keepalive_expiry=_KEEPALIVE_EXPIRY,
     )
     if transport == "httpx":
-        return _Client(timeout=timeout, limits=limits)
+        return DefaultClient(timeout=timeout, limits=limits, headers=headers)
     # httpx reads proxies from the environment only for transports it builds itself: do it
     # for ours, one transport per proxy, as it would (NO_PROXY hosts go direct).
     mounts: dict[str, httpx.AsyncBaseTransport | None] = {
         pattern: None if proxy is None else _LoopTransport(transport, limits, httpx.Proxy(proxy))
         for pattern, proxy in environment_proxies().items()
     }
-    return _Client(timeout=timeout, transport=_LoopTransport(transport, limits), mounts=mounts)
+    return DefaultClient(
+        timeout=timeout, headers=headers, transport=_LoopTransport(transport, limits), mounts=mounts
+    )
 
 
 class _Cookies(httpx.Cookies):
@@ -75,12 +89,18 @@ class _Cookies(httpx.Cookies):
             super().extract_cookies(response)
 
 
-class _Client(httpx.AsyncClient):
-    """The default ``httpx.AsyncClient``: its ``cookies`` are a ``_Cookies``."""
+class DefaultClient(httpx.AsyncClient):
+    """The default ``httpx.AsyncClient``: its ``cookies`` are a ``_Cookies``.
+
+    ``has_stream_headers``: its own headers name every one of ``STREAM_HEADERS``, so a request
+    that gives no headers of its own asks for a stream already (the sender sets none).
+    """
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._r9s_cookies = _Cookies(options.get("cookies"))  # what httpx keeps, in our store
+        given = options.get("headers")
+        self.has_stream_headers = given is not None and all(name in given for name in STREAM_HEADERS)
 
     @property
     def cookies(self) -> httpx.Cookies:

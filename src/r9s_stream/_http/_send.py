@@ -21,6 +21,7 @@ import httpx
 
 from .._exceptions import APIStatusError, StreamTimeoutError
 from ._checks import check_response
+from ._default import STREAM_HEADERS, DefaultClient
 from ._errors import send_failure
 from ._redact import redact
 from ._retry import Retries, backoff_delay, retry_delay, should_retry_status
@@ -37,8 +38,6 @@ logger = logging.getLogger("r9s_stream")
 # Arguments of httpx.AsyncClient.send(); everything else goes to build_request().
 _SEND_ARGUMENTS = ("auth", "follow_redirects")
 
-# What a stream request asks for unless the caller says otherwise.
-_STREAM_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
 
 OnRetry = Callable[[BaseException, float], None]
 
@@ -166,10 +165,12 @@ class Sender:
         # Set on the built request, so that they replace the client's defaults (`Accept: */*`)
         # but not the caller's own: ~10 µs a request cheaper than merging them in.
         given = self._request_arguments.get("headers")
+        if given is None and isinstance(client, DefaultClient) and client.has_stream_headers:
+            return request, send  # AsyncClient's own client: they are among its headers
         given_names = (
             () if given is None else given if isinstance(given, httpx.Headers) else httpx.Headers(given)
         )
-        for name, value in _STREAM_HEADERS.items():
+        for name, value in STREAM_HEADERS.items():
             if name not in given_names:
                 request.headers[name] = value
         return request, send
