@@ -21,7 +21,7 @@ import httpx
 if TYPE_CHECKING:
     from ._types import HTTPResponse
 
-__all__ = ["BODY_EXTENSION", "RawBody", "body_reader"]
+__all__ = ["BODY_EXTENSION", "RawBody", "body_reader", "known_ended"]
 
 _PIECE = 64 * 1024
 
@@ -46,6 +46,11 @@ def body_reader(response: HTTPResponse) -> AsyncIterator[bytes]:
     if direct is not None and encoding in ("", "identity"):  # what httpx would not decode either
         return direct
     return response.aiter_bytes()
+
+
+def known_ended(reader: AsyncIterator[bytes]) -> bool:
+    """Whether ``reader`` is known, without waiting, to have nothing left (aiohttp's reader at its end)."""
+    return isinstance(reader, RawBody) and reader.at_end()
 
 
 def _direct(response: HTTPResponse) -> RawBody | None:
@@ -73,6 +78,11 @@ class RawBody:
 
     def __aiter__(self) -> RawBody:
         return self
+
+    def at_end(self) -> bool:
+        """Whether the whole body has been read: nothing buffered, and the end received."""
+        ended: bool = self._content.at_eof()
+        return ended
 
     async def __anext__(self) -> bytes:
         try:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 
+from .._http._body import known_ended
 from .._http._errors import is_transport_error
 from ._stats import StreamStats
 
@@ -20,8 +21,12 @@ async def drain(reader: AsyncIterator[bytes]) -> None:
     """After ``[DONE]``, read the (normally empty) rest of the body, briefly.
 
     A fully read response returns its connection to the pool, and httpx's chain of async
-    generators finishes: trio warns about every one garbage-collected unfinished.
+    generators finishes: trio warns about every one garbage-collected unfinished. A body
+    known to be read to its end already (aiohttp's, most often: the end comes with the
+    ``[DONE]`` read) needs no read, and no timer (≈ 14 µs a request).
     """
+    if known_ended(reader):
+        return
     left = _DRAIN_MAX_BYTES
     with anyio.move_on_after(_DRAIN_TIMEOUT):
         try:
