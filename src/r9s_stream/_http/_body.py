@@ -25,9 +25,11 @@ __all__ = ["BODY_EXTENSION", "RawBody", "body_reader", "known_ended"]
 
 _PIECE = 64 * 1024
 
-# The most one read of aiohttp's buffer hands over: httpx's own transport reads 64 KiB at most
-# too, so a batch of events stays as bounded on either transport.
-_READ_SIZE = 64 * 1024
+# The most one read of aiohttp's buffer hands over (httpx's own transport reads 64 KiB at most).
+# Smaller than that: the events of one read are decoded and held together until handed out,
+# and with a thousand streams behind on their reads, 64 KiB batches (~300 events) kept the
+# garbage collector busy (~50% more young collections over 1,000 streams of 100 chunks).
+_READ_SIZE = 8 * 1024
 
 # The response extension in which our aiohttp transport hands over aiohttp's body reader.
 BODY_EXTENSION = "r9s_stream.aiohttp_body"
