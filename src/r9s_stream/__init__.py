@@ -2,6 +2,7 @@
 
 from . import completions as completions  # the module: rs.completions.Completion …
 from . import messages as messages  # the public module rs.messages
+from . import responses as responses  # the public module rs.responses
 from ._batch._limits import Limiter, LocalLimiter
 from ._batch._requests import BatchRequest
 from ._batch._results import BatchResult, BatchStats
@@ -46,6 +47,7 @@ from ._client import AsyncClient
 from ._connect._chat import aconnect_chat_stream
 from ._connect._completions import aconnect_completion_stream
 from ._connect._messages import aconnect_message_stream
+from ._connect._responses import aconnect_response_stream
 from ._exceptions import (
     APIStatusError,
     BatchInputError,
@@ -69,6 +71,8 @@ from ._streaming._chat_stream import ChatCompletionStream
 from ._streaming._completion_stream import CompletionStream
 from ._streaming._message_connection import MessageStreamConnection
 from ._streaming._message_stream import MessageStream
+from ._streaming._response_connection import ResponseStreamConnection
+from ._streaming._response_stream import ResponseStream
 from ._streaming._stats import StreamStats
 from ._streaming._text_deltas import TextDeltas
 from ._version import __version__
@@ -118,6 +122,8 @@ __all__ = [
     "ReasoningDone",
     "RefusalDelta",
     "RefusalDone",
+    "ResponseStream",
+    "ResponseStreamConnection",
     "StreamAPIError",
     "StreamDecodeError",
     "StreamError",
@@ -139,6 +145,7 @@ __all__ = [
     "aconnect_chat_stream",
     "aconnect_completion_stream",
     "aconnect_message_stream",
+    "aconnect_response_stream",
     "response_format",
     "tool",
 ]

@@ -25,6 +25,7 @@ from ._batch import BatchSender
 from ._completions import Completions
 from ._core import ClientCore
 from ._messages import MessagesEndpoint
+from ._responses import Responses
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
@@ -165,6 +166,8 @@ class AsyncClient:
         """The legacy Completions endpoint: ``client.completions.stream(model=, prompt=)``, ``complete()``."""
         self.messages = MessagesEndpoint(self._core)
         """Anthropic Messages: ``client.messages.stream(model=, max_tokens=, messages=)``, ``complete()``."""
+        self.responses = Responses(self._core)
+        """The Responses API: ``client.responses.stream(model=, input=)`` and ``complete()``."""
 
     @property
     def base_url(self) -> str:

@@ -1,115 +1,148 @@
-"""Responses bytes → events, and the kind's end (``response.completed`` / ``incomplete`` / ``failed``).
+"""Responses bytes → typed events, and the kind's end. Pure, no I/O.
 
-A first, lean shape: every event decodes into one ``ResponseEvent`` struct holding the fields
-the fold reads; everything else in the payload is skipped by msgspec. The ``type`` comes from
-the payload, or from the ``event:`` name when the payload has none (Azure's converters).
+Each payload is decoded once, by msgspec, straight into its event class (a tagged union on
+the JSON ``type``); only a payload that decode refuses — an unknown type, an unknown item
+inside, no ``type`` at all — takes the careful path (``_lenient``). The ``event:`` line is
+read only when the payload has no ``type``. The stream ends at ``response.completed`` or
+``response.incomplete``; ``response.failed`` and the ``error`` event end it with a
+``StreamAPIError`` at once (the ``response.failed`` that follows an ``error`` is not waited
+for). A ``data: [DONE]`` (OpenRouter) is passed over; nothing after the end is decoded.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
 from .._exceptions import StreamAPIError, StreamDecodeError, StreamError
-from .._sse._events import SSEEventSplitter
+from .._sse._events import RawEvent, SSEEventSplitter
+from .._sse._framing import DEFAULT_MAX_EVENT_SIZE
+from ._events import (
+    KnownResponseEvent,
+    ResponseCompletedEvent,
+    ResponseErrorEvent,
+    ResponseFailedEvent,
+    ResponseIncompleteEvent,
+    ResponseStreamEvent,
+)
+from ._lenient import lenient_event
 
-__all__ = ["ResponseEvent", "ResponsesDecoder"]
+__all__ = ["ResponsesDecoder"]
 
-_ENDS = frozenset({"response.completed", "response.incomplete"})
-
-
-class ResponseEvent(msgspec.Struct, kw_only=True, gc=False):
-    """One Responses event: its ``type`` and the fields a rebuild needs."""
-
-    type: str = ""
-    delta: str | None = None
-    output_index: int | None = None
-    item: dict[str, Any] | None = None
-    response: dict[str, Any] | None = None
-    code: str | None = None
-    message: str | None = None
-    param: str | None = None
-    error: dict[str, Any] | None = None
-
-
-_decode = msgspec.json.Decoder(ResponseEvent).decode
+_decode = msgspec.json.Decoder(KnownResponseEvent).decode
+_decode_any = msgspec.json.Decoder().decode
+_ENDS = (ResponseCompletedEvent, ResponseIncompleteEvent)
+_FAILS = (ResponseErrorEvent, ResponseFailedEvent)
+_STOPS = (*_ENDS, *_FAILS)
+_NO_EVENTS: list[Any] = []
 
 
 class ResponsesDecoder:
-    """Turns bytes into ``ResponseEvent`` values; never raises for bad input."""
+    """Turns the bytes of a Responses stream into its events; never raises for bad input.
 
-    def __init__(self, max_event_size: int | None = None) -> None:
-        self._split = SSEEventSplitter() if max_event_size is None else SSEEventSplitter(max_event_size)
+    ``feed()`` returns the events the bytes complete. Bad input (a payload that is not JSON,
+    an event past ``max_event_size``) and the server's errors set ``error`` and stop
+    decoding; the kind's end sets ``done``.
+    """
+
+    __slots__ = ("_split", "done", "error")
+
+    def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
+        self._split = SSEEventSplitter(max_event_size)
         self.done = False
         self.error: StreamError | None = None
-        self._seen = 0
 
     @property
     def stopped(self) -> bool:
         """``done`` or ``error``: nothing more will be decoded."""
         return self.done or self.error is not None
 
-    def feed(self, data: bytes) -> list[ResponseEvent]:
+    def feed(self, data: bytes) -> list[ResponseStreamEvent]:
         """The events that ``data`` completes."""
-        if self.stopped:
-            return []
         try:
             raw = self._split.feed(data)
         except StreamDecodeError as error:
             self.error = error
-            return []
+            return _NO_EVENTS
+        if not raw:
+            return _NO_EVENTS
+        if len(raw) == 1:  # one event per read, as live servers send
+            payload = raw[0][1]
+            try:
+                event = _decode(payload)
+            except msgspec.DecodeError:
+                return self._decode_all(raw)
+            if isinstance(event, _STOPS):
+                return self._decode_all(raw)  # the end: once a stream, the careful path
+            return [event]
         return self._decode_all(raw)
 
-    def finish(self) -> list[ResponseEvent]:
-        """The last event, if the body ended without closing it."""
-        if self.stopped:
-            return []
-        return self._decode_all(self._split.finish())
+    def finish(self) -> list[ResponseStreamEvent]:
+        """At the body's end: the last event, if the server did not close it with a blank line."""
+        try:
+            return self._decode_all(self._split.finish())
+        except StreamDecodeError as error:
+            self.error = error
+            return _NO_EVENTS
 
     def missing_end(self, events: int) -> str:
-        """What an incomplete stream's error says."""
+        """What ``IncompleteStreamError`` says of a body that ended without the kind's end."""
         return f"the Responses stream ended after {events} events without response.completed"
 
-    def _decode_all(self, raw: list[tuple[str, bytes]]) -> list[ResponseEvent]:
-        out: list[ResponseEvent] = []
-        for name, payload in raw:
+    def _decode_all(self, raw: list[RawEvent]) -> list[ResponseStreamEvent]:
+        """Decode every event of one read, stopping at the kind's end or at an error."""
+        out: list[ResponseStreamEvent] = []
+        position = self._split.events - len(raw)
+        for index, (name, payload) in enumerate(raw):
             if payload == b"[DONE]":
                 continue
             try:
-                event = _decode(payload)
-            except msgspec.DecodeError as error:
+                event = self._one(name, payload)
+            except msgspec.DecodeError as error:  # ValidationError included
                 self.error = StreamDecodeError(
-                    str(error), data=payload.decode("utf-8", "replace"), position=self._seen
+                    str(error), data=payload.decode("utf-8", "replace"), position=position + index
                 )
                 self._split.close()
                 return out
-            if not event.type:
-                event.type = name
-            self._seen += 1
             out.append(event)
-            kind = event.type
-            if kind in _ENDS:
+            if isinstance(event, _ENDS):
                 self.done = True
                 self._split.close()
                 return out
-            if kind == "error" or kind == "response.failed":
-                self.error = _api_error(event)
+            if isinstance(event, _FAILS):
+                self.error = api_error(event)
                 self._split.close()
                 return out
         return out
 
+    @staticmethod
+    def _one(name: str, payload: bytes) -> ResponseStreamEvent:
+        try:
+            return _decode(payload)
+        except msgspec.ValidationError:
+            pass  # not malformed JSON: a type, item or part not known here, or no type at all
+        return cast("ResponseStreamEvent", lenient_event(_decode_any(payload), name))
 
-def _api_error(event: ResponseEvent) -> StreamAPIError:
+
+def api_error(event: ResponseErrorEvent | ResponseFailedEvent) -> StreamAPIError:
     """The ``StreamAPIError`` an ``error`` or ``response.failed`` event stands for."""
-    fields: dict[str, Any] = dict(event.error or {})
-    if event.response is not None and isinstance(event.response.get("error"), dict):
-        fields = {**event.response["error"], **fields}
-    message = event.message or fields.get("message") or f"the server sent {event.type}"
+    if isinstance(event, ResponseFailedEvent):
+        error = event.response.error
+        message = error.message if error is not None and error.message else "the response failed"
+        return StreamAPIError(
+            message,
+            error_type=None if error is None else error.type,
+            code=None if error is None else error.code,
+            param=None if error is None else error.param,
+            body=msgspec.json.encode(event).decode(),
+        )
+    nested = event.error
+    message = event.message or (nested.message if nested is not None else None) or "the server sent an error"
     return StreamAPIError(
-        str(message),
-        error_type=fields.get("type"),
-        code=event.code or fields.get("code"),
-        param=event.param or fields.get("param"),
-        body=msgspec.to_builtins(event),
+        message,
+        error_type=None if nested is None else nested.type,
+        code=event.code or (None if nested is None else nested.code),
+        param=event.param or (None if nested is None else nested.param),
+        body=msgspec.json.encode(event).decode(),
     )

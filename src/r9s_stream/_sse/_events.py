@@ -33,15 +33,18 @@ class SSEEventSplitter:
 
     Raises ``EventTooLargeError`` when one event passes ``max_event_size`` (``position`` is
     the number of events handed out before it); after that, or after ``close()``, input is
-    ignored.
+    ignored. When the complete events of the same read come before the large one, they are
+    returned first and the error is raised by the next ``feed()`` or ``finish()``: nothing
+    received whole is lost.
     """
 
-    __slots__ = ("_closed", "_framer", "_limit", "events")
+    __slots__ = ("_closed", "_deferred", "_framer", "_limit", "events")
 
     def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
         self._framer = SSEFramer(max_event_size)
         self._limit = max_event_size
         self._closed = False
+        self._deferred: EventTooLargeError | None = None  # raised once the events before it are out
         self.events = 0  # events handed out so far
 
     @property
@@ -56,6 +59,7 @@ class SSEEventSplitter:
     def feed(self, data: bytes) -> list[RawEvent]:
         """The events that ``data`` completes, in order."""
         if self._closed:
+            self._raise_deferred()
             return _NO_EVENTS
         try:
             framed = self._framer.feed(data)
@@ -74,10 +78,17 @@ class SSEEventSplitter:
     def finish(self) -> list[RawEvent]:
         """At the end of input: the event the server did not close with a blank line, if any."""
         if self._closed:
+            self._raise_deferred()
             return _NO_EVENTS
         self._closed = True
         block = self._framer.finish()
         return _NO_EVENTS if block is None else self._split(block)
+
+    def _raise_deferred(self) -> None:
+        error = self._deferred
+        if error is not None:
+            self._deferred = None
+            raise error
 
     def _split(self, block: bytes) -> list[RawEvent]:
         found: list[RawEvent] = []
@@ -86,9 +97,13 @@ class SSEEventSplitter:
             if len(raw) > limit:  # it arrived whole in one read, past the framer's check
                 self._closed = True
                 self.events += len(found)
-                raise EventTooLargeError(
+                error = EventTooLargeError(
                     limit=limit, data=raw[:200].decode("utf-8", "replace"), position=self.events
                 )
+                if not found:
+                    raise error
+                self._deferred = error
+                return found
             if raw.startswith(_DATA):
                 if raw.find(b"\n") < 0:
                     found.append(("", raw[6:]))
