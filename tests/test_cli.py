@@ -89,6 +89,20 @@ def test_chat_api_completions_streams_the_legacy_endpoint(base_url: str) -> None
     assert_one_error_line(broken, "StreamAPIError")
 
 
+def test_chat_api_responses_streams_the_responses_endpoint(base_url: str) -> None:
+    """`--api responses` streams /v1/responses: the text, then usage; `--json` prints the Response."""
+    result = chat(base_url, "--model", "echo", "--api", "responses")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == PROMPT + "\n"
+    assert "prompt + 4 completion" in result.stderr
+    as_json = msgspec.json.decode(chat(base_url, "--model", "echo", "--api", "responses", "--json").stdout)
+    assert as_json["object"] == "response"
+    assert as_json["status"] == "completed"
+    broken = chat(base_url, "--model", "fault-error", "--api", "responses")
+    assert broken.stdout.startswith("tell me")
+    assert_one_error_line(broken, "StreamAPIError")
+
+
 def test_chat_shows_reasoning_first_and_tool_calls(base_url: str) -> None:
     """Reasoning comes before the answer (no colour codes off a terminal); tool calls are shown."""
     reasoning = chat(base_url, "--model", "reasoning")
@@ -258,6 +272,20 @@ def test_replay_tells_a_completions_recording_and_rebuilds_it() -> None:
         "── 14 prompt + 16 completion = 30 tokens · 17 chunks",
     ]
     assert msgspec.json.decode(run("replay", path, "--json").stdout)["usage"]["total_tokens"] == 30
+
+
+def test_replay_tells_a_responses_recording_and_rebuilds_it() -> None:
+    """A Responses recording is recognised and rebuilt (function call, status, usage); an error is named."""
+    path = str(FIXTURES / "responses" / "pydantic-ai_responses_function-call.sse")
+    result = run("replay", path, "--piece-size", "5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        '→ get_capital({"country":"France"})  [call_kL0PCQV7M2WMoVX8V8OtYSAL]',
+        "[status: completed]",
+        "── 255 prompt + 16 completion = 271 tokens · 11 events",
+    ]
+    failed = run("replay", str(FIXTURES / "responses" / "vercel-ai_responses_error-failed.sse"))
+    assert_one_error_line(failed, "StreamAPIError", "You exceeded your current quota")
 
 
 def test_replay_missing_file() -> None:

@@ -35,8 +35,7 @@ def test_every_example_is_tested() -> None:
     """Each script in examples/ has a test here, so none can rot unnoticed."""
     tested = {"basic_stream.py", "client_usage.py", "tool_calls.py", "replay_recording.py"}
     tested |= {"error_handling.py", "fake_stream_in_tests.py", "stream_events.py", "structured_output.py"}
-    tested |= {"messages_stream.py"}
-    tested |= {"completions_stream.py"}
+    tested |= {"messages_stream.py", "completions_stream.py", "responses_stream.py"}
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
 
@@ -65,6 +64,26 @@ def test_completions_stream_keeps_the_partial_text(base_url: str) -> None:
     assert result.stdout.splitlines()[-1] == (
         "stream failed (StreamAPIError: The server had an error while processing your request.); "
         "kept: 'once upon a'"
+    )
+
+
+def test_responses_stream(base_url: str) -> None:
+    """responses_stream.py prints the reasoning summary, then the answer, then status and usage."""
+    result = run_example("responses_stream.py", base_url, "reasoning", "two plus two")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "thinking: The user said 3 words; I will repeat them back.",
+        "two plus two",
+        "status=completed · 6 input + 13 output tokens",
+    ]
+
+
+def test_responses_stream_keeps_the_partial_response(base_url: str) -> None:
+    """On a stream that breaks, responses_stream.py prints the error and the text that had arrived."""
+    result = run_example("responses_stream.py", base_url, "fault-error", "once upon a time there")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].startswith(
+        "stream failed (StreamAPIError: The server had an error while processing your request.); kept: "
     )
 
 

@@ -11,6 +11,7 @@ from ._chat_api import ChatApi
 from ._completions_api import CompletionsApi
 from ._kinds import Kind
 from ._messages_api import MessagesApi
+from ._responses_api import ResponsesApi
 
 __all__ = ["APIS", "DEFAULT_API"]
 
@@ -20,4 +21,5 @@ APIS: dict[Kind, Api] = {
     "chat": ChatApi(),
     "messages": MessagesApi(),
     "completions": CompletionsApi(),
+    "responses": ResponsesApi(),
 }

@@ -1,4 +1,4 @@
-"""The embedded server's ASGI app: OpenAI's chat-completions, completions and models endpoints.
+"""The embedded server's ASGI app: OpenAI's chat-completions, completions, responses and models endpoints.
 
 A plain ASGI callable (uvicorn parses HTTP); it answers from the testing kit's scenarios
 chosen by model name (see ``_catalogue``), sending each chunk after ``token_delay`` seconds.
@@ -22,6 +22,7 @@ from ._catalogue import MODELS, Catalogue, ErrorReply, StreamReply
 from ._completions import COMPLETIONS
 from ._endpoint import Endpoint
 from ._messages import MESSAGES
+from ._responses import RESPONSES
 
 __all__ = ["ENDPOINTS", "ChatServerApp"]
 
@@ -76,6 +77,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "/chat/completions": _Chat(),
     "/completions": COMPLETIONS,
     "/messages": MESSAGES,
+    "/responses": RESPONSES,
 }
 
 
