@@ -63,8 +63,8 @@ def inner(key: str, kind: str, pieces: str, n: int) -> None:
     check(contender.label, ctx.payload, outcome, full=contender.accumulates)
 
 
-def count(key: str, kind: str, pieces: str, n: int) -> int:
-    """Instructions callgrind collected for one read of ``n`` chunks."""
+def count(key: str, kind: str, pieces: str, n: int, script: str = __file__) -> int:
+    """Instructions callgrind collected for one read of ``n`` chunks (``script --inner`` reads it)."""
     command = [
         shutil.which("valgrind") or "valgrind",
         "--tool=callgrind",
@@ -72,7 +72,7 @@ def count(key: str, kind: str, pieces: str, n: int) -> int:
         "--collect-atstart=no",
         "--toggle-collect=_PyEval_CallTracing",
         sys.executable,
-        __file__,
+        script,
         *("--inner", key, "--kind", kind, "--pieces", pieces, "--n", str(n)),
     ]
     done = subprocess.run(
@@ -84,9 +84,12 @@ def count(key: str, kind: str, pieces: str, n: int) -> int:
     return int(found[-1])
 
 
-def per_chunk(key: str, kind: str, pieces: str, n: int) -> float:
-    n = max(200, n // 5) if key in SLOW else n
-    small, large = count(key, kind, pieces, n), count(key, kind, pieces, 3 * n)
+def per_chunk(
+    key: str, kind: str, pieces: str, n: int, script: str = __file__, slow: frozenset[str] | set[str] = SLOW
+) -> float:
+    """Instructions per chunk: the difference between ``n`` and ``3n`` chunks, over ``2n``."""
+    n = max(200, n // 5) if key in slow else n
+    small, large = count(key, kind, pieces, n, script), count(key, kind, pieces, 3 * n, script)
     return (large - small) / (2 * n)
 
 

@@ -92,3 +92,16 @@ def test_telemetry_benchmark_quick_prints_the_table() -> None:
     assert "| set-up | read shape | µs/chunk |" in out
     for setup in ("absent", "idle", "sdk", "sdk+content"):
         assert out.count(f"| {setup} |") == 2, setup
+
+
+@pytest.mark.parametrize("pieces", ["event", "burst"])
+def test_kinds_benchmark_contenders_rebuild_the_text(pieces: str) -> None:
+    """`kinds.py`: each contender of each kind reads its stream and rebuilds the text (no valgrind)."""
+    listed = _run("kinds.py", "--list").split()
+    assert "responses:r9s" in listed
+    assert "responses:limit" in listed
+    for entry in listed:
+        kind, key = entry.split(":")
+        if key.startswith("openai") and importlib.util.find_spec("openai") is None:
+            continue
+        _run("kinds.py", "--inner", key, "--kind", kind, "--pieces", pieces, "--n", "60")
