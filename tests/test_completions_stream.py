@@ -17,6 +17,7 @@ import openai
 import pytest
 
 import r9s_stream as rs
+from _chat_server import Reply, ScriptedServer
 from _loops import asyncio_and_trio  # noqa: F401  (the anyio_backend fixture: both loops)
 from _stacks import http_client, on_every_stack, rs_client
 from r9s_stream import testing
@@ -168,6 +169,25 @@ async def test_an_event_past_max_event_size_is_too_large_with_the_partial_text()
     assert caught.value.partial.text == "The holiday"
 
 
+@on_every_stack
+@pytest.mark.parametrize("ending", ["bare-error", "cut"])
+async def test_a_broken_recording_over_a_socket_keeps_the_text_on_every_stack(
+    server: ScriptedServer, stack: str, ending: str
+) -> None:
+    """Over real TCP: the gateway's error line or a cut body raise typed errors that keep the text."""
+    events = [event + b"\n\n" for event in RECORDING.read_bytes().split(b"\n\n")[:4]]
+    server.script.append(Reply(pieces=[*events, BARE_ERROR] if ending == "bare-error" else events))
+    async with rs_client(stack, KEY, server.url, max_retries=0) as client:
+        with pytest.raises(
+            rs.StreamAPIError if ending == "bare-error" else rs.IncompleteStreamError
+        ) as caught:
+            await client.completions.complete(model="m", prompt=PROMPT)
+    assert isinstance(caught.value.partial, Completion)
+    assert caught.value.partial.text == "The holiday is called"
+    assert caught.value.partial.id == "cmpl-D8ZFN477TMm6AoQohx2jSTOJMh60M"
+    assert server.received[0].path == "/v1/completions"
+
+
 # --- the client, against the embedded server -------------------------------------------------
 
 
@@ -248,13 +268,23 @@ async def test_faults_are_typed_errors_with_the_partial_completion(
 
 
 @on_every_stack
-async def test_a_stall_is_an_idle_timeout_with_the_partial_completion(server_url: str, stack: str) -> None:
-    """A server that stops mid-answer trips `idle_timeout`: StreamTimeoutError with the text so far."""
-    async with rs_client(stack, KEY, server_url, idle_timeout=0.3) as client:
+@pytest.mark.parametrize(
+    ("option", "model", "text"),
+    [
+        ("idle_timeout", "fault-stall", "once upon a"),
+        ("total_timeout", "fault-stall", "once upon a"),
+        ("first_token_timeout", "fault-stall-start", ""),
+    ],
+)
+async def test_each_timeout_is_a_stream_timeout_with_the_partial_completion(
+    server_url: str, stack: str, option: str, model: str, text: str
+) -> None:
+    """A server that stops sending trips each of the three timeouts: StreamTimeoutError keeps the text."""
+    async with rs_client(stack, KEY, server_url, max_retries=0, **{option: 0.3}) as client:
         with pytest.raises(rs.StreamTimeoutError) as caught:
-            await client.completions.complete(model="fault-stall", prompt=PROMPT)
+            await client.completions.complete(model=model, prompt=PROMPT)
     assert isinstance(caught.value.partial, Completion)
-    assert caught.value.partial.text == "once upon a"
+    assert caught.value.partial.text == text
 
 
 @on_every_stack

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 
 import r9s_stream as rs
@@ -64,4 +65,19 @@ async def test_a_failed_completion_stream_ends_its_span_with_the_error(server_ur
     assert span.name == "text_completion fault-error"
     assert span.status.status_code.name == "ERROR"
     assert (span.attributes or {})["error.type"] == "StreamAPIError"
+    otel.shutdown()
+
+
+async def test_content_capture_records_the_prompt_and_the_text(server_url: str) -> None:
+    """With content capture on, the span holds the prompt as the user's text and each choice's text."""
+    otel = Recorded()
+    async with rs.AsyncClient(KEY, server_url, capture_message_content=True, **otel.providers) as client:
+        await client.completions.complete(model="echo", prompt=PROMPT, n=2)
+    attributes = otel.span().attributes or {}
+    assert msgspec.json.decode(str(attributes["gen_ai.input.messages"])) == [
+        {"role": "user", "parts": [{"type": "text", "content": PROMPT}]}
+    ]
+    output = msgspec.json.decode(str(attributes["gen_ai.output.messages"]))
+    assert [message["parts"] for message in output] == [[{"type": "text", "content": PROMPT}]] * 2
+    assert [message["finish_reason"] for message in output] == ["stop", "stop"]
     otel.shutdown()
