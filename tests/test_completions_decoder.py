@@ -7,6 +7,8 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from r9s_stream import StreamAPIError, StreamDecodeError
 from r9s_stream.completions import (
@@ -226,3 +228,22 @@ def test_an_empty_stream_rebuilds_an_empty_completion() -> None:
     assert fold.usage is None
     assert fold.output_tokens is None
     assert not fold.has_output()
+
+
+@given(
+    texts=st.lists(st.text(max_size=12), max_size=20),
+    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=12),
+    crlf=st.booleans(),
+)
+def test_any_text_cut_anywhere_rebuilds_the_same(texts: list[str], cuts: list[int], crlf: bool) -> None:
+    """Whatever the text (newlines, quotes, any Unicode) and wherever reads cut it, it rebuilds the same."""
+    body = b"".join(chunk(text) for text in texts) + b"data: [DONE]\n\n"
+    if crlf:
+        body = body.replace(b"\n", b"\r\n")
+    points = sorted({min(cut, len(body)) for cut in cuts})
+    pieces = [body[start:end] for start, end in zip([0, *points], [*points, len(body)], strict=True)]
+    decoder, fold, chunks = run([piece for piece in pieces if piece])
+    assert decoder.done
+    assert decoder.error is None
+    assert len(chunks) == len(texts)
+    assert fold.snapshot.text == "".join(texts)
