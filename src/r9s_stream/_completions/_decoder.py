@@ -1,12 +1,15 @@
 """Completions bytes → ``CompletionChunk`` values, the end (``data: [DONE]``), or a typed error.
 
 A read that is one whole ``data: {...}`` event — what a live server flushing every token
-sends — is decoded straight from the read. Anything else is framed (``_sse._framing``) and
-split into events: ``data: {...}`` lines are decoded one msgspec call each; comments, fields
-and data on several lines are read by the WHATWG rules. Errors keep what came before them:
-an error object (``data: {"error": …}``, ``event: error``, or the r9s gateway's bare JSON
-error line outside any field) is a ``StreamAPIError``; a payload that does not decode, a
-``StreamDecodeError``. Nothing after ``data: [DONE]`` or an error is decoded.
+sends — is decoded straight from the read. Anything else is framed (``_sse._framing``); a
+block of complete events that are all plain ``data: {...}`` lines (perhaps ending in
+``data: [DONE]``), what a fast server or a replay sends, is one msgspec call: rewriting each
+separator to a comma makes it a JSON array. Any other block is split into events, each
+decoded on its own; comments, fields and data on several lines are read by the WHATWG rules.
+Errors keep what came before them: an error object (``data: {"error": …}``, ``event: error``,
+or the r9s gateway's bare JSON error line outside any field) is a ``StreamAPIError``; a
+payload that does not decode, a ``StreamDecodeError``. Nothing after ``data: [DONE]`` or an
+error is decoded.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ __all__ = ["CompletionDecoder"]
 _DATA = b"data: "
 _ONE_START = b"data: {"
 _DONE = b"[DONE]"
+_SEPARATOR = b"\n\ndata: "
+_LAST_DONE = b"\n\ndata: [DONE]"
 # What a hostile payload can make msgspec raise: bad JSON or types, bad UTF-8, deep nesting.
 _UNDECODABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
@@ -33,6 +38,7 @@ class _ErrorEnvelope(msgspec.Struct, gc=False):
 
 
 _decode_chunk = msgspec.json.Decoder(CompletionChunk).decode
+_decode_chunks = msgspec.json.Decoder(list[CompletionChunk]).decode
 _decode_envelope = msgspec.json.Decoder(_ErrorEnvelope).decode
 
 
@@ -87,7 +93,9 @@ class CompletionDecoder:
             chunks: list[CompletionChunk] = []
         else:
             head, data, end = framed
-            chunks = self._decode_block(head + data[:end] if head else data[:end])
+            block = head + data[:end] if head else data[:end]
+            batch = self._decode_batch(block) if len(block) <= self._limit else None
+            chunks = self._decode_block(block) if batch is None else batch
         self._idle = self.error is None and not self.done and self._framer.idle
         return chunks
 
@@ -110,6 +118,32 @@ class CompletionDecoder:
     def missing_end(self, events: int) -> str:
         """What ``IncompleteStreamError`` says of a body that ended without ``data: [DONE]``."""
         return f"the completions stream ended without data: [DONE] after {events} chunks"
+
+    def _decode_batch(self, block: bytes) -> list[CompletionChunk] | None:
+        """The chunks of ``block`` if it is nothing but plain ``data: {...}`` events, else ``None``.
+
+        One array decode instead of one per event: in it, any newline is an unusual line (a
+        comment, a field, data on two lines), and a count that differs is an empty or doubled
+        event; an error object fails to decode (``CompletionChunk``'s trap). Each of those
+        gives ``None``, and the careful path reads the block event by event.
+        """
+        if block[:7] != _ONE_START:
+            return None
+        done = block.endswith(_LAST_DONE)
+        if done:
+            block = block[: -len(_LAST_DONE)]
+        joined = block.replace(_SEPARATOR, b",")
+        if joined.find(b"\n") >= 0:
+            return None
+        try:
+            chunks = _decode_chunks(b"".join((b"[", joined[6:], b"]")))
+        except _UNDECODABLE:
+            return None
+        if len(chunks) != (len(block) - len(joined)) // (len(_SEPARATOR) - 1) + 1:
+            return None
+        self.events_seen += len(chunks) + done
+        self.done = done
+        return chunks
 
     def _decode_block(self, block: bytes) -> list[CompletionChunk]:
         chunks: list[CompletionChunk] = []

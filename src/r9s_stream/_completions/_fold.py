@@ -76,13 +76,14 @@ class CompletionFold:
         """Fold one chunk in."""
         if self._first is None:
             self._first = chunk
-        choices = self._choices
+        states = self._choices
         for choice in chunk.choices:
-            state = choices.get(choice.index)
+            state = states.get(choice.index)
             if state is None:
-                state = choices[choice.index] = _ChoiceState()
-            if choice.text:
-                state.pieces.append(choice.text)
+                state = states[choice.index] = _ChoiceState()
+            text = choice.text
+            if text:
+                state.pieces.append(text)
                 self._pieces += 1
             if choice.finish_reason is not None:
                 state.finish_reason = choice.finish_reason
