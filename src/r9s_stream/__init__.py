@@ -3,10 +3,12 @@
 from . import completions as completions  # the module: rs.completions.Completion …
 from . import messages as messages  # the public module rs.messages
 from . import responses as responses  # the public module rs.responses
+from ._batch._job import BatchProgress
 from ._batch._limits import Limiter, LocalLimiter
 from ._batch._requests import BatchRequest
 from ._batch._results import BatchResult, BatchStats
 from ._batch._run import BatchRun
+from ._batch._summary import BatchSummary
 from ._chat._accumulator import ChatCompletionAccumulator
 from ._chat._decoder import ChunkDecoder
 from ._chat._events import (
@@ -82,10 +84,12 @@ __all__ = [
     "APIStatusError",
     "AsyncClient",
     "BatchInputError",
+    "BatchProgress",
     "BatchRequest",
     "BatchResult",
     "BatchRun",
     "BatchStats",
+    "BatchSummary",
     "ChatCompletion",
     "ChatCompletionAccumulator",
     "ChatCompletionChoice",

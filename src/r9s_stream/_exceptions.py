@@ -94,8 +94,11 @@ class BatchInputError(R9sStreamError, ValueError):
     """A batch request that cannot be sent: not JSON, a missing field, an unknown endpoint …
 
     ``line`` is its 1-based line number in the input file (``None`` for a request given in
-    Python); ``reason`` says what is wrong, without the line number.
+    Python); ``reason`` says what is wrong, without the line number. Raised for a whole file,
+    ``errors`` holds one error per bad line (the first fifty).
     """
+
+    errors: tuple[BatchInputError, ...] = ()
 
     def __init__(self, reason: str, *, line: int | None = None, custom_id: str | None = None) -> None:
         super().__init__(reason if line is None else f"line {line}: {reason}")

@@ -15,7 +15,10 @@ import msgspec
 
 from .._exceptions import BatchInputError
 
-__all__ = ["ENDPOINTS", "BatchInputError", "BatchRequest", "parse_request", "parse_request_line"]
+__all__ = ["DEFAULT_URL", "ENDPOINTS", "BatchRequest", "check_fields", "parse_request", "parse_request_line"]
+
+# A line without ``url`` is a chat request.
+DEFAULT_URL = "/v1/chat/completions"
 
 # The endpoints a batch can name, each as the wire kind that answers it. The other kinds join
 # when the client can stream them.
@@ -50,23 +53,30 @@ class BatchRequest(msgspec.Struct, frozen=True, gc=False):
         return _prompt_characters(body) // 4 + cap
 
 
+def check_fields(
+    custom_id: object, method: object, url: object, *, line: int | None = None
+) -> tuple[str, str]:
+    """The ``custom_id`` and wire kind of a line's fields; ``BatchInputError`` says what is wrong."""
+    if not isinstance(custom_id, str) or not custom_id:
+        raise BatchInputError("no custom_id (a non-empty string)", line=line)
+    if not isinstance(method, str) or method.upper() != "POST":
+        raise BatchInputError(f"method {method!r}: only POST is sent", line=line, custom_id=custom_id)
+    kind = ENDPOINTS.get(url.split("?", 1)[0].rstrip("/")) if isinstance(url, str) else None
+    if kind is None:
+        known = ", ".join(ENDPOINTS)
+        raise BatchInputError(f"unknown endpoint {url!r} (known: {known})", line=line, custom_id=custom_id)
+    return custom_id, kind
+
+
 def parse_request(value: object, *, line: int | None = None) -> BatchRequest:
     """The ``BatchRequest`` of one decoded input line; ``BatchInputError`` says what is wrong with it."""
     if isinstance(value, BatchRequest):
         return value
     if not isinstance(value, Mapping):
         raise BatchInputError("not a JSON object", line=line)
-    custom_id = value.get("custom_id")
-    if not isinstance(custom_id, str) or not custom_id:
-        raise BatchInputError("no custom_id (a non-empty string)", line=line)
-    method = value.get("method", "POST")
-    if not isinstance(method, str) or method.upper() != "POST":
-        raise BatchInputError(f"method {method!r}: only POST is sent", line=line, custom_id=custom_id)
-    url = value.get("url", "/v1/chat/completions")
-    kind = ENDPOINTS.get(url.split("?", 1)[0].rstrip("/")) if isinstance(url, str) else None
-    if kind is None:
-        known = ", ".join(ENDPOINTS)
-        raise BatchInputError(f"unknown endpoint {url!r} (known: {known})", line=line, custom_id=custom_id)
+    custom_id, kind = check_fields(
+        value.get("custom_id"), value.get("method", "POST"), value.get("url", DEFAULT_URL), line=line
+    )
     body = value.get("body")
     if not isinstance(body, dict):
         raise BatchInputError("no body (a JSON object)", line=line, custom_id=custom_id)

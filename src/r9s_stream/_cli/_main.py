@@ -1,4 +1,4 @@
-"""The ``r9s-stream`` command: chat, replay, serve, demo.
+"""The ``r9s-stream`` command: chat, replay, serve, demo, batch.
 
 Exit status: 0 on success, 1 when the request or the stream failed (one line on stderr, no
 traceback), 2 for a usage error, 130 after Ctrl-C (what was printed stays on screen).
@@ -23,6 +23,7 @@ from .._exceptions import APIStatusError, R9sStreamError, StreamError
 from .._version import __version__
 from ._api import Api, Printer, Prompt
 from ._apis import APIS, DEFAULT_API
+from ._batch import add_batch_command, run_batch_command
 from ._kinds import Kind, detect_kind
 from ._render import stats_line, use_color
 
@@ -307,6 +308,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="stream from the embedded server: no key, no network")
     demo.add_argument("--token-delay", type=_seconds, default=0.015, help="seconds per chunk (default 0.015)")
     demo.add_argument("--otel-console", action="store_true", help=_OTEL_CONSOLE_HELP)
+    add_batch_command(commands, _count)
     return parser
 
 
@@ -318,6 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args, out)
+        if args.command == "batch":
+            return run_batch_command(args, argv, err)
         runner = {"chat": _chat, "replay": _replay, "demo": _demo}[args.command]
         return asyncio.run(runner(args, out, err))
     except KeyboardInterrupt:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
 import httpx
 
+from .._batch._job import BatchProgress, run_batch_file
 from .._batch._limits import Limiter, LocalLimiter
 from .._batch._run import DEFAULT_CONCURRENCY, BatchRun, RequestSource
+from .._batch._summary import BatchSummary
 from .._chat._models import ChatCompletion
+from .._exceptions import BatchInputError
 from .._http._default import TransportName, default_http_client
 from .._http._retry import Retries
 from .._output._spec import request_fields
@@ -331,6 +334,42 @@ class AsyncClient:
             limiter=limiter,
             max_retries=max_retries,
             ordered=ordered,
+        )
+
+    async def batch_file(
+        self,
+        input_path: str | os.PathLike[str],
+        output_path: str | os.PathLike[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        max_retries: int = 2,
+        ordered: bool = False,
+        limiter: Limiter | None = None,
+        progress: BatchProgress | None = None,
+        on_invalid: Callable[[BatchInputError], None] | None = None,
+    ) -> BatchSummary:
+        """Run an OpenAI Batch input file (JSONL) into a results file; run it again to resume.
+
+        Every line is checked first: a bad one raises ``BatchInputError`` (each handed to
+        ``on_invalid``) before anything is sent. Lines of ``output_path`` answered with a 2xx
+        are kept and not sent again; results are appended as they finish; at the end the
+        file holds one line per input ``custom_id`` (``ordered``: in input order). The other
+        options are ``batch()``'s; ``progress`` is told how the run goes.
+        """
+        return await run_batch_file(
+            self.batch,
+            input_path,
+            output_path,
+            ordered=ordered,
+            progress=progress,
+            on_invalid=on_invalid,
+            concurrency=concurrency,
+            rpm=rpm,
+            tpm=tpm,
+            max_retries=max_retries,
+            limiter=limiter,
         )
 
     async def aclose(self) -> None:
