@@ -237,7 +237,6 @@ async def test_batch_file_runs_on_both_loops(server_url: str, tmp_path: Path) ->
     assert len(read_output(output)) == 10
 
 
-
 def _start(source: Path, output: Path, url: str) -> subprocess.Popen[bytes]:
     argv = [sys.executable, "-m", "r9s_stream", "batch", str(source), "-o", str(output), "--base-url", url]
     return subprocess.Popen([*argv, "--concurrency", "4"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
