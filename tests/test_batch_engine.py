@@ -246,6 +246,12 @@ async def test_the_request_body_is_sent_streaming_with_usage(server_url: str) ->
     assert sent["body"]["temperature"] == 0.25
 
 
+# On trio, httpx leaves the request body's generator of a request cancelled mid-send for the
+# garbage collector (encode/httpx#3686, as pyproject's filterwarnings says for the response's).
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <async_generator object ByteStream.__aiter__"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
 async def test_leaving_the_block_early_stops_what_is_in_flight(server_url: str) -> None:
     """A ``break`` after the first result returns promptly; the stalled requests are abandoned."""
     requests = [line("quick"), *(line(f"stalled{i}", "fault-stall") for i in range(5))]
@@ -253,3 +259,29 @@ async def test_leaving_the_block_early_stops_what_is_in_flight(server_url: str) 
         async for result in batch:
             assert result.custom_id == "quick"
             break
+
+
+async def test_completions_and_responses_lines_go_to_their_endpoints(server_url: str) -> None:
+    """``/v1/completions`` and ``/v1/responses`` lines are streamed by their kinds and rebuilt as such."""
+    requests = [
+        {
+            "custom_id": "text",
+            "url": "/v1/completions",
+            "body": {"model": "echo", "prompt": "once upon a time"},
+        },
+        {"custom_id": "resp", "url": "/v1/responses", "body": {"model": "echo", "input": "hello there"}},
+        line("chat"),
+    ]
+    async with rs.AsyncClient(base_url=server_url) as client:
+        results = await run(client, requests)
+    assert all(result.ok for result in results.values()), results
+    text = results["text"]
+    assert isinstance(text.body, rs.completions.Completion)
+    assert text.body.object == "text_completion"
+    assert text.body.text == "once upon a time"
+    assert text.stats.completion_tokens is not None
+    response = results["resp"]
+    assert isinstance(response.body, rs.responses.Response)
+    assert response.stats.completion_tokens is not None  # output_tokens
+    assert '"object":"response"' in (response.body_json() or "").replace(" ", "")
+    assert isinstance(results["chat"].body, rs.ChatCompletion)

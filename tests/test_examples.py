@@ -36,6 +36,7 @@ def test_every_example_is_tested() -> None:
     tested = {"basic_stream.py", "client_usage.py", "tool_calls.py", "replay_recording.py"}
     tested |= {"error_handling.py", "fake_stream_in_tests.py", "stream_events.py", "structured_output.py"}
     tested |= {"messages_stream.py", "completions_stream.py", "responses_stream.py"}
+    tested |= {"batch_file.py"}
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
 
@@ -205,3 +206,14 @@ def test_messages_stream_error(base_url: str) -> None:
     assert result.returncode == 1
     assert "StreamAPIError: Overloaded" in result.stdout
     assert result.stdout.rstrip().endswith("kept: 'four little words'")
+
+
+def test_batch_file(base_url: str) -> None:
+    """batch_file.py runs its three requests into a results file and prints each answer in input order."""
+    result = run_example("batch_file.py", base_url, "echo")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "3 succeeded, 0 failed"
+    assert lines[1].startswith("q0: What is streaming?  (ttft ")
+    assert lines[2].startswith("q1: Why resume a batch?")
+    assert lines[3].startswith("q2: How fast is it?")

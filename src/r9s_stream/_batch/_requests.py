@@ -20,11 +20,15 @@ __all__ = ["DEFAULT_URL", "ENDPOINTS", "BatchRequest", "check_fields", "parse_re
 # A line without ``url`` is a chat request.
 DEFAULT_URL = "/v1/chat/completions"
 
-# The endpoints a batch can name, each as the wire kind that answers it. The other kinds join
-# when the client can stream them.
+# The endpoints a batch can name, each as the wire kind that answers it (OpenAI's Batch API
+# takes these three; Anthropic's Messages batches have a format of their own).
 ENDPOINTS: Mapping[str, str] = {
     "/v1/chat/completions": "chat",
     "/chat/completions": "chat",
+    "/v1/completions": "completions",
+    "/completions": "completions",
+    "/v1/responses": "responses",
+    "/responses": "responses",
 }
 
 _decoder = msgspec.json.Decoder()
