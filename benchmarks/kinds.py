@@ -46,7 +46,7 @@ from r9s_stream.responses import KnownResponseEvent, ResponseTextDeltaEvent  # n
 
 BASE_URL = "http://bench.memory/v1"
 # openai-python spends far more per event: a smaller stream gives the same precision.
-SLOW = {"openai-helper"}
+SLOW = {"openai-helper", "openai"}
 
 Runner = Callable[[httpx.AsyncClient, Any], Awaitable[str]]
 
@@ -140,6 +140,59 @@ async def responses_openai(http: httpx.AsyncClient, openai: Any) -> str:
     return text
 
 
+# --- legacy Completions ----------------------------------------------------------------------
+
+
+def completions_body(n: int) -> tuple[bytes, str]:
+    """A legacy Completions stream as OpenAI sends it: ``n`` events in all (text chunks, a finish
+    chunk, the usage chunk), then ``[DONE]``."""
+    texts = _words(max(1, n - 2))
+    head = {"id": "cmpl-bench", "object": "text_completion", "created": 1770934485}
+    events: list[dict[str, Any]] = [
+        {**head, "choices": [{"text": t, "index": 0, "logprobs": None, "finish_reason": None}], "model": "m"}
+        for t in texts
+    ]
+    events.append({**head, "choices": [{"text": "", "index": 0, "finish_reason": "length"}], "model": "m"})
+    usage = {"prompt_tokens": 5, "completion_tokens": len(texts), "total_tokens": 5 + len(texts)}
+    events.append({**head, "model": "m", "usage": usage, "choices": []})
+    body = b"".join(b"data: " + msgspec.json.encode(e) + b"\n\n" for e in events) + b"data: [DONE]\n\n"
+    return body, "".join(texts)
+
+
+async def completions_r9s(http: httpx.AsyncClient, openai: Any) -> str:
+    async with rs.aconnect_completion_stream(http, "POST", BASE_URL + "/completions", json={}) as stream:
+        async for _ in stream:
+            pass
+        return stream.snapshot.text
+
+
+_decode_completion_chunk = msgspec.json.Decoder(rs.completions.CompletionChunk).decode
+
+
+async def completions_limit(http: httpx.AsyncClient, openai: Any) -> str:
+    texts: list[str] = []
+    buffer = b""
+    async with http.stream("POST", BASE_URL + "/completions", json={}) as response:
+        async for data in response.aiter_bytes():
+            *blocks, buffer = (buffer + data).split(b"\n\n")
+            for block in blocks:
+                payload = block[6:]
+                if payload == b"[DONE]":
+                    break
+                chunk = _decode_completion_chunk(payload)
+                if chunk.choices:
+                    texts.append(chunk.choices[0].text)
+    return "".join(texts)
+
+
+async def completions_openai(http: httpx.AsyncClient, openai: Any) -> str:
+    texts: list[str] = []
+    async with await openai.completions.create(model="m", prompt="p", stream=True) as chunks:
+        async for chunk in chunks:
+            texts.extend(choice.text for choice in chunk.choices if choice.index == 0)
+    return "".join(texts)
+
+
 KINDS: dict[str, Kind] = {
     "responses": Kind(
         "/responses",
@@ -148,6 +201,15 @@ KINDS: dict[str, Kind] = {
             "r9s": ("r9s_stream (iterate + rebuild)", responses_r9s),
             "limit": ("limit: split bytes + msgspec into the same types", responses_limit),
             "openai-helper": ("openai-python responses.stream()", responses_openai),
+        },
+    ),
+    "completions": Kind(
+        "/completions",
+        completions_body,
+        {
+            "r9s": ("r9s_stream (iterate + rebuild)", completions_r9s),
+            "limit": ("limit: split bytes + msgspec into the same types", completions_limit),
+            "openai": ("openai-python completions.create(stream=True)", completions_openai),
         },
     ),
 }
