@@ -17,9 +17,12 @@ LOCK_FLAGS := --extra dev --extra server --extra otel --universal --python-versi
 SHOWN := httpx|httpx-sse|msgspec|anyio|aiohttp|httpx-aiohttp|jiter|opentelemetry-api|uvicorn|httpx2|openai|llmock|opentelemetry-sdk|httpcore|h11|sniffio|anthropic|ray|rich
 # Test tools stay at their locked versions in the newest pass: a new linter is not a new runtime.
 TOOLS := pytest|pytest-asyncio|pytest-xdist|execnet|hypothesis|mypy|ruff|uv|import-linter|grimp
-# One pytest worker per core (pytest-xdist); PYTEST_WORKERS=0 runs in one process.
+# One pytest worker per core (pytest-xdist); PYTEST_WORKERS=0 runs in one process. A module's
+# tests run in one worker (--dist loadfile), so the Ray tests start one local Ray, not one per
+# worker (xdist_group marks do not group on pytest 9.2 with xdist 3.8: the @group suffix xdist
+# writes into the node id is no longer read).
 PYTEST_WORKERS ?= auto
-PYTEST := pytest -n $(PYTEST_WORKERS)
+PYTEST := pytest -n $(PYTEST_WORKERS) --dist loadfile
 # The lowest pass runs on the lowest supported Python when the machine has it.
 # (a pyenv shim may exist and still refuse to run, so each candidate is tried).
 LOWEST_PYTHON ?= $(firstword $(shell for p in python3.10 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10; \
