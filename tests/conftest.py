@@ -6,10 +6,7 @@ suite stays fast on a small machine; ``R9S_FUZZ=long`` runs many more for a loca
 
 from __future__ import annotations
 
-import importlib.util
-import logging
 import os
-import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -46,27 +43,3 @@ def server(running_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> S
     monkeypatch.delenv("R9S_BASE_URL", raising=False)
     running_server.reset()
     return running_server
-
-
-@pytest.fixture(scope="session")
-def local_ray() -> Iterator[None]:
-    """One local Ray (2 CPUs) for every Ray test of the session (its start costs seconds), stopped at the end.
-
-    The Ray tests are one module and make test keeps a module's tests in one pytest worker
-    (``--dist loadfile``), so this starts once. Skipped where ray is not installed.
-    """
-    if importlib.util.find_spec("ray") is None:
-        pytest.skip("ray is not installed (the ray extra)")
-    import ray
-    from ray.data import DataContext
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
-    with warnings.catch_warnings():
-        # ray 2.60's DataContext() warns about its own defaults for its deprecated fields; the
-        # context is made once per process, here, so the tests' other warnings stay errors.
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module="ray.data.context")
-        DataContext.get_current().enable_progress_bars = False
-    try:
-        yield
-    finally:
-        ray.shutdown()

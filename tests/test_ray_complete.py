@@ -9,6 +9,9 @@ workers sharing rpm=600 to a loopback server that notes when each request arrive
 
 from __future__ import annotations
 
+import logging
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -22,8 +25,26 @@ import r9s_stream.ray
 from _chat_server import Reply, ScriptedServer, reply_text
 from r9s_stream import testing
 
-# Every Ray test is in this module: make test runs a module in one worker, so one Ray starts.
+# Every Ray test is in this module: make test runs a module in one worker (--dist loadfile),
+# so one local Ray starts for the test session, and it stops when this module is done rather
+# than at the session's end (its threads would slow the timing-sensitive tests run after it).
 pytestmark = pytest.mark.usefixtures("local_ray")
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """One local Ray (2 CPUs) for the Ray tests (its start costs seconds), stopped after them."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+    with warnings.catch_warnings():
+        # ray 2.60's DataContext() warns about its own defaults for its deprecated fields; the
+        # context is made once per process, here, so the tests' other warnings stay errors.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="ray.data.context")
+        ray.data.DataContext.get_current().enable_progress_bars = False
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
 
 Row = dict[str, Any]
 
