@@ -43,10 +43,11 @@ import ray.data
 
 from ._batch._feed import BatchFeed
 from ._batch._ray_rows import OUTPUT_COLUMNS, input_error_row, request_of_row, result_row
-from ._batch._requests import BatchInputError, BatchRequest
+from ._batch._requests import BatchRequest
 from ._batch._run import BatchRun
 from ._batch._shared_limits import JobLimits, PooledLimiter
 from ._client._client import AsyncClient
+from ._exceptions import BatchInputError
 
 __all__ = ["OUTPUT_COLUMNS", "WORKER_CPUS", "complete"]
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import msgspec
 
-from ._requests import BatchInputError, BatchRequest, parse_request
+from .._exceptions import BatchInputError
+from ._requests import BatchRequest, parse_request
 from ._results import BatchResult
 
 __all__ = ["OUTPUT_COLUMNS", "drop_nulls", "input_error_row", "request_of_row", "result_row"]
