@@ -34,7 +34,7 @@ _decode = msgspec.json.Decoder(KnownResponseEvent).decode
 _decode_any = msgspec.json.Decoder().decode
 _ENDS = (ResponseCompletedEvent, ResponseIncompleteEvent)
 _FAILS = (ResponseErrorEvent, ResponseFailedEvent)
-_STOPS = (*_ENDS, *_FAILS)
+_STOP_TYPES = frozenset((*_ENDS, *_FAILS))
 _NO_EVENTS: list[Any] = []
 
 
@@ -67,21 +67,25 @@ class ResponsesDecoder:
             return _NO_EVENTS
         if not raw:
             return _NO_EVENTS
-        if len(raw) == 1:  # one event per read, as live servers send
-            payload = raw[0][1]
+        # The common case inline: each payload decodes into a known event that is not the end.
+        out: list[ResponseStreamEvent] = []
+        append = out.append
+        decode = _decode
+        for index, (_, payload) in enumerate(raw):
             try:
-                event = _decode(payload)
-            except msgspec.DecodeError:
-                return self._decode_all(raw)
-            if isinstance(event, _STOPS):
-                return self._decode_all(raw)  # the end: once a stream, the careful path
-            return [event]
-        return self._decode_all(raw)
+                event = decode(payload)
+            except msgspec.DecodeError:  # unknown types, no type, [DONE], bad JSON: the careful path
+                return out + self._decode_all(raw[index:], len(raw) - index)
+            if type(event) in _STOP_TYPES:
+                return out + self._decode_all(raw[index:], len(raw) - index)
+            append(event)
+        return out
 
     def finish(self) -> list[ResponseStreamEvent]:
         """At the body's end: the last event, if the server did not close it with a blank line."""
         try:
-            return self._decode_all(self._split.finish())
+            raw = self._split.finish()
+            return self._decode_all(raw, len(raw))
         except StreamDecodeError as error:
             self.error = error
             return _NO_EVENTS
@@ -90,10 +94,10 @@ class ResponsesDecoder:
         """What ``IncompleteStreamError`` says of a body that ended without the kind's end."""
         return f"the Responses stream ended after {events} events without response.completed"
 
-    def _decode_all(self, raw: list[RawEvent]) -> list[ResponseStreamEvent]:
-        """Decode every event of one read, stopping at the kind's end or at an error."""
+    def _decode_all(self, raw: list[RawEvent], left: int) -> list[ResponseStreamEvent]:
+        """Decode events (the last ``left`` the splitter handed out), stopping at the end or an error."""
         out: list[ResponseStreamEvent] = []
-        position = self._split.events - len(raw)
+        position = self._split.events - left
         for index, (name, payload) in enumerate(raw):
             if payload == b"[DONE]":
                 continue

@@ -76,10 +76,10 @@ class ResponsesFold(Generic[ResponseFormatT]):
         self._pieces = 0
         self._parsed: ParsedOutput | None = None
         # The part the last text delta went to: a run of deltas skips the two dict lookups.
-        self._last_key: tuple[int, int] = (-1, -1)
+        self._last_output = -1
+        self._last_content = -1
         self._last_pieces: list[str] = []
         handlers: dict[type[Any], Callable[[Any], None]] = {
-            ResponseTextDeltaEvent: self._text_delta,
             ResponseTextDoneEvent: self._text_done,
             ResponseRefusalDeltaEvent: self._refusal_delta,
             ResponseRefusalDoneEvent: self._refusal_done,
@@ -111,12 +111,8 @@ class ResponsesFold(Generic[ResponseFormatT]):
     def add(self, event: ResponseStreamEvent) -> None:
         """Fold one event in."""
         if type(event) is ResponseTextDeltaEvent:  # most events of most streams
-            key = (event.output_index, event.content_index)
-            if key != self._last_key:
-                self._last_pieces = (
-                    self._state(event.output_index, "message", event.item_id).part(event.content_index).pieces
-                )
-                self._last_key = key
+            if event.output_index != self._last_output or event.content_index != self._last_content:
+                self._text_part(event)
             self._last_pieces.append(event.delta)
             self._pieces += 1
             return
@@ -126,9 +122,19 @@ class ResponsesFold(Generic[ResponseFormatT]):
 
     def add_many(self, events: Sequence[ResponseStreamEvent]) -> None:
         """Fold events in, in order; a parse failure of the terminal event is raised after them all."""
-        add = self.add
+        handlers = self._handlers
+        pieces = 0
         for event in events:
-            add(event)
+            if type(event) is ResponseTextDeltaEvent:  # add()'s fast path, without the call
+                if event.output_index != self._last_output or event.content_index != self._last_content:
+                    self._text_part(event)
+                self._last_pieces.append(event.delta)
+                pieces += 1
+                continue
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(event)
+        self._pieces += pieces
         parsed = self._parsed
         if parsed is not None and parsed.error is not None and not parsed.raised:
             parsed.raised = True
@@ -136,18 +142,19 @@ class ResponsesFold(Generic[ResponseFormatT]):
             error.completion = self.snapshot
             raise error
 
+    def _text_part(self, event: ResponseTextDeltaEvent) -> None:
+        """Make the part of ``event`` the one text deltas go to until another part's come."""
+        state = self._state(event.output_index, "message", event.item_id)
+        self._last_pieces = state.part(event.content_index).pieces
+        self._last_output = event.output_index
+        self._last_content = event.content_index
+
     def _state(self, index: int, kind: str, item_id: str | None) -> OutputState:
         state = self._states.get(index)
         if state is None:
             state = self._states[index] = OutputState(kind)
             state.item_id = item_id
         return state
-
-    def _text_delta(self, event: ResponseTextDeltaEvent) -> None:  # pragma: no cover - add() inlines it
-        self._state(event.output_index, "message", event.item_id).part(event.content_index).pieces.append(
-            event.delta
-        )
-        self._pieces += 1
 
     def _text_done(self, event: ResponseTextDoneEvent) -> None:
         self._done_text(
@@ -213,7 +220,8 @@ class ResponsesFold(Generic[ResponseFormatT]):
     def _item_done(self, event: ResponseOutputItemDoneEvent) -> None:
         state = self._state(event.output_index, event.item.type, None)
         state.final = event.item
-        self._pieces += 1 if not state.parts and state.arguments is None and not state.summary else 0
+        if not state.parts and state.arguments is None and not state.summary:
+            self._pieces += 1  # an item that came whole (a web search …): output all the same
 
     def _content_part(self, event: ResponseContentPartAddedEvent | ResponseContentPartDoneEvent) -> None:
         state = self._state(event.output_index, "message", event.item_id).part(event.content_index)
