@@ -43,18 +43,23 @@ def _count(value: float) -> str:
     return f"{value:.0f}"
 
 
-def progress_line(summary: BatchSummary, in_flight: int) -> str:
-    """The run so far in one line."""
+def progress_parts(summary: BatchSummary, in_flight: int) -> tuple[str, str, str]:
+    """The run so far: counts, rates, times (each short enough for a narrow terminal)."""
     elapsed = summary.elapsed or 1e-9
     finished = summary.skipped + summary.done
     return (
-        f"{finished}/{summary.total} done · {summary.failed} failed · {in_flight} in flight · "
+        f"{finished}/{summary.total} done · {summary.failed} failed · {in_flight} in flight",
         f"{summary.rate():.1f} req/s · tokens/s in {_count(summary.prompt_tokens / elapsed)} "
-        f"out {_count(summary.completion_tokens / elapsed)} · "
+        f"out {_count(summary.completion_tokens / elapsed)}",
         f"ttft p50 {_seconds(summary.time_to_first_token(50, recent=True))} "
         f"p95 {_seconds(summary.time_to_first_token(95, recent=True))} · "
-        f"{_clock(summary.elapsed)} elapsed · ETA {_clock(summary.eta())}"
+        f"{_clock(summary.elapsed)} elapsed · ETA {_clock(summary.eta())}",
     )
+
+
+def progress_line(summary: BatchSummary, in_flight: int) -> str:
+    """The run so far in one line."""
+    return " · ".join(progress_parts(summary, in_flight))
 
 
 class PlainProgress:
@@ -120,11 +125,14 @@ class LiveProgress:
 def _view(summary: BatchSummary, in_flight: int) -> Any:
     from rich.console import Group
     from rich.progress_bar import ProgressBar
+    from rich.table import Table
     from rich.text import Text
 
     finished = summary.skipped + summary.done
-    bar = ProgressBar(total=max(summary.total, 1), completed=finished, width=50)
-    return Group(bar, Text(progress_line(summary, in_flight)))
+    counts, rates, times = progress_parts(summary, in_flight)
+    first = Table.grid(padding=(0, 1))
+    first.add_row(ProgressBar(total=max(summary.total, 1), completed=finished, width=30), Text(counts))
+    return Group(first, Text(rates), Text(times))
 
 
 def print_summary(summary: BatchSummary, output: str, err: TextIO) -> None:
