@@ -42,11 +42,12 @@ from callgrind import per_chunk  # noqa: E402
 from stream import PiecesStream, _openai_client  # noqa: E402
 
 import r9s_stream as rs  # noqa: E402
+from r9s_stream import messages  # noqa: E402
 from r9s_stream.responses import KnownResponseEvent, ResponseTextDeltaEvent  # noqa: E402
 
 BASE_URL = "http://bench.memory/v1"
 # openai-python spends far more per event: a smaller stream gives the same precision.
-SLOW = {"openai-helper", "openai"}
+SLOW = {"openai-helper", "openai", "anthropic"}
 
 Runner = Callable[[httpx.AsyncClient, Any], Awaitable[str]]
 
@@ -193,6 +194,98 @@ async def completions_openai(http: httpx.AsyncClient, openai: Any) -> str:
     return "".join(texts)
 
 
+# --- Anthropic Messages ---------------------------------------------------------------------------
+
+
+def messages_body(n: int) -> tuple[bytes, str]:
+    """An Anthropic Messages stream as Anthropic sends it, ``n`` events in all (nearly all text deltas)."""
+    deltas = _words(max(1, n - 7))
+    start = {
+        "id": "msg_bench",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-bench",
+        "content": [],
+    }
+    usage = {
+        "input_tokens": 12,
+        "output_tokens": 1,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+    }
+    events: list[dict[str, Any]] = [
+        {"type": "message_start", "message": {**start, "stop_reason": None, "usage": usage}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "ping"},
+        *(
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": d}}
+            for d in deltas
+        ),
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": len(deltas)},
+        },
+        {"type": "message_stop"},
+    ]
+    return b"".join(_named(event) for event in events), "".join(deltas)
+
+
+async def messages_r9s(http: httpx.AsyncClient, openai: Any) -> str:
+    async with rs.aconnect_message_stream(http, "POST", BASE_URL + "/messages", json={}) as stream:
+        async for _ in stream:
+            pass
+        return stream.snapshot.text
+
+
+_decode_message_event = msgspec.json.Decoder(
+    messages.MessageStartEvent
+    | messages.ContentBlockStartEvent
+    | messages.ContentBlockDeltaEvent
+    | messages.ContentBlockStopEvent
+    | messages.MessageDeltaEvent
+    | messages.MessageStopEvent
+    | messages.PingEvent
+    | messages.ErrorEvent
+).decode
+
+
+async def messages_limit(http: httpx.AsyncClient, openai: Any) -> str:
+    texts: list[str] = []
+    buffer = b""
+    async with http.stream("POST", BASE_URL + "/messages", json={}) as response:
+        async for data in response.aiter_bytes():
+            buffer += data
+            *blocks, buffer = buffer.split(b"\n\n")
+            for block in blocks:
+                event = _decode_message_event(block[block.index(b"data: ") + 6 :])
+                if type(event) is messages.ContentBlockDeltaEvent and type(event.delta) is messages.TextDelta:
+                    texts.append(event.delta.text)
+    return "".join(texts)
+
+
+async def messages_anthropic(http: httpx.AsyncClient, openai: Any) -> str:
+    import anthropic
+    import httpx2
+
+    async def relay(request: httpx2.Request) -> httpx2.Response:
+        response = await http.send(http.build_request("POST", BASE_URL + "/messages"), stream=True)
+        return httpx2.Response(
+            200, headers={"content-type": "text/event-stream"}, content=response.aiter_raw()
+        )
+
+    async with httpx2.AsyncClient(transport=httpx2.MockTransport(relay)) as relayed:
+        client = anthropic.AsyncAnthropic(
+            api_key="bench", base_url=BASE_URL.removesuffix("/v1"), http_client=relayed
+        )
+        async with client.messages.stream(model="claude-bench", max_tokens=8, messages=[]) as stream:
+            async for _ in stream:
+                pass
+            final = await stream.get_final_message()
+    return "".join(block.text for block in final.content if block.type == "text")
+
+
 KINDS: dict[str, Kind] = {
     "responses": Kind(
         "/responses",
@@ -210,6 +303,15 @@ KINDS: dict[str, Kind] = {
             "r9s": ("r9s_stream (iterate + rebuild)", completions_r9s),
             "limit": ("limit: split bytes + msgspec into the same types", completions_limit),
             "openai": ("openai-python completions.create(stream=True)", completions_openai),
+        },
+    ),
+    "messages": Kind(
+        "/messages",
+        messages_body,
+        {
+            "r9s": ("r9s_stream (iterate + rebuild)", messages_r9s),
+            "limit": ("limit: split bytes + msgspec into the same types", messages_limit),
+            "anthropic": ("anthropic messages.stream()", messages_anthropic),
         },
     ),
 }
@@ -235,7 +337,7 @@ def inner(key: str, kind_name: str, pieces: str, n: int) -> None:
     def once(events: int) -> tuple[Awaitable[str], str]:
         body, text = kind.body(events)
         http = _client(body, pieces)
-        openai = _openai_client(BASE_URL, http) if key in SLOW else None
+        openai = _openai_client(BASE_URL, http) if key.startswith("openai") else None
         return run(http, openai), text
 
     warm, text = once(200)
@@ -273,11 +375,11 @@ def main(argv: list[str] | None = None) -> None:
     for kind_name in kinds:
         kind = KINDS[kind_name]
         keys = [k for k in (args.only.split(",") if args.only else kind.contenders) if k in kind.contenders]
-        if any(k in SLOW for k in keys):
+        for peer in ("openai", "anthropic"):  # the peers are optional (the bench extra)
             try:
-                import openai  # noqa: F401
+                __import__(peer)
             except ImportError:
-                keys = [k for k in keys if k not in SLOW]
+                keys = [k for k in keys if not k.startswith(peer)]
         jobs = [(key, pieces) for key in keys for pieces in regimes]
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
             measured = pool.map(

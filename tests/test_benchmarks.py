@@ -100,8 +100,9 @@ def test_kinds_benchmark_contenders_rebuild_the_text(pieces: str) -> None:
     listed = _run("kinds.py", "--list").split()
     assert "responses:r9s" in listed
     assert "responses:limit" in listed
+    assert {"messages:r9s", "messages:limit", "messages:anthropic"} <= set(listed)
     for entry in listed:
         kind, key = entry.split(":")
-        if key.startswith("openai") and importlib.util.find_spec("openai") is None:
+        if key.startswith(("openai", "anthropic")) and importlib.util.find_spec(key.split("-")[0]) is None:
             continue
         _run("kinds.py", "--inner", key, "--kind", kind, "--pieces", pieces, "--n", "60")

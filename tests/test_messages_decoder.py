@@ -302,3 +302,15 @@ def test_tool_json_that_never_parses_keeps_the_raw_text_without_raising() -> Non
     tool = fold.snapshot.content[0]
     assert isinstance(tool, ToolUseBlock)
     assert (tool.input, tool.partial_json) == ({}, "]]nope")
+
+
+def test_one_event_reads_and_careful_reads_count_positions_alike() -> None:
+    """A too-large event after one-event reads names its position among every event before it."""
+    decoder = MessageDecoder(max_event_size=600)
+    body = (FIXTURES / "vercel-ai_messages_text-ping.sse").read_bytes()
+    events = body.split(b"\n\n")[:5]  # message_start, content_block_start, ping, two deltas
+    for event in events:
+        decoder.feed(event + b"\n\n")
+    decoder.feed(b'event: content_block_delta\ndata: {"type":"content_block_delta","text":"' + b"x" * 800)
+    assert isinstance(decoder.error, EventTooLargeError)
+    assert decoder.error.position == 5

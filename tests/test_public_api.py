@@ -61,6 +61,8 @@ def test_design_names_are_public() -> None:
         "StreamTimeoutError",
         "CompletionStream",
         "aconnect_completion_stream",
+        "MessageStream",
+        "aconnect_message_stream",
     }
     assert promised <= set(rs.__all__)
 
@@ -74,6 +76,19 @@ def test_the_completions_module_is_public_and_complete() -> None:
         module.__all__
     )
     assert module.CompletionStream is rs.CompletionStream
+
+
+def test_the_messages_module_is_public_and_complete() -> None:
+    """``rs.messages`` holds the Anthropic Messages kind's types, each in its sorted ``__all__``."""
+    module = rs.messages
+    assert module.__all__ == sorted(module.__all__, key=_isort_key)
+    assert _public_names(module) <= set(module.__all__)
+    assert all(hasattr(module, name) for name in module.__all__)
+    assert {"Message", "MessageStreamEvent", "MessageStream", "aconnect_message_stream"} <= set(
+        module.__all__
+    )
+    assert module.MessageStream is rs.MessageStream
+    assert module.aconnect_message_stream is rs.aconnect_message_stream
 
 
 def test_testing_kit_all() -> None:

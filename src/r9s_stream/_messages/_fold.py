@@ -16,7 +16,7 @@ from typing import Any
 import jiter
 import msgspec
 
-from .._output._textparts import TextParts
+from .._output._textparts import FOLD_EVERY, TextParts
 from ._events import (
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
@@ -62,30 +62,26 @@ class _BlockState:
     def block(self) -> ContentBlock:
         """The block as it stands (a fresh value)."""
         start = self.start
-        kind = type(start)
-        if kind is TextBlock:
+        if isinstance(start, TextBlock):
             text = self.parts.text()
-            citations = self.citations
-            if citations is not None:
-                citations = [*(start.citations or ()), *citations]  # type: ignore[union-attr]
-            return _replace(
-                start,
-                text=start.text if text is None else start.text + text,  # type: ignore[union-attr]
-                citations=citations if citations is not None else start.citations,  # type: ignore[union-attr]
-            )
-        if kind is ThinkingBlock:
+            citations = start.citations
+            if self.citations is not None:
+                citations = [*(citations or ()), *self.citations]
+            joined = start.text if text is None else start.text + text
+            return _replace(start, text=joined, citations=citations)
+        if isinstance(start, ThinkingBlock):
             thinking = self.parts.text()
             return _replace(
                 start,
-                thinking=start.thinking if thinking is None else start.thinking + thinking,  # type: ignore[union-attr]
-                signature=start.signature if self.signature is None else self.signature,  # type: ignore[union-attr]
+                thinking=start.thinking if thinking is None else start.thinking + thinking,
+                signature=start.signature if self.signature is None else self.signature,
             )
-        if kind is ToolUseBlock or kind is ServerToolUseBlock:
+        if isinstance(start, ToolUseBlock | ServerToolUseBlock):
             raw = self.parts.text()
             if raw is None:
                 return _replace(start)
             if self.parsed_from != len(raw):
-                self.parsed = _parse_input(raw, start.input)  # type: ignore[union-attr]
+                self.parsed = _parse_input(raw, start.input)
                 self.parsed_from = len(raw)
             return _replace(start, input=self.parsed, partial_json=raw)
         return start  # redacted thinking, tool results, unknown blocks: kept whole
@@ -124,9 +120,43 @@ class MessageFold:
 
     def add(self, event: MessageStreamEvent) -> None:
         """Fold one event in."""
-        if type(event) is ContentBlockDeltaEvent:
-            self._add_delta(event)
-        elif type(event) is ContentBlockStartEvent:
+        if type(event) is not ContentBlockDeltaEvent:
+            self._add_other(event)
+            return
+        # The per-event path: deltas are final classes, so `type(x) is C`, not isinstance.
+        delta = event.delta
+        state = self._blocks.get(event.index)
+        if state is None:
+            if type(delta) is UnknownDelta:
+                return
+            state = self._blocks[event.index] = _BlockState(_block_for(delta))
+        parts = state.parts
+        if type(delta) is TextDelta:
+            parts.append(delta.text)
+        elif type(delta) is InputJSONDelta:
+            parts.append(delta.partial_json)
+        elif type(delta) is ThinkingDelta:
+            parts.append(delta.thinking)
+        elif type(delta) is SignatureDelta:
+            state.signature = delta.signature
+        elif type(delta) is CitationsDelta:
+            if state.citations is None:
+                state.citations = []
+            state.citations.append(delta.citation)
+        else:
+            return
+        self._pieces += 1
+        if len(parts) - parts.folded >= FOLD_EVERY:  # fold()'s own test, without its call
+            parts.fold()
+
+    def add_many(self, events: Sequence[MessageStreamEvent]) -> None:
+        """Fold events in, in order."""
+        add = self.add
+        for event in events:
+            add(event)
+
+    def _add_other(self, event: MessageStreamEvent) -> None:
+        if type(event) is ContentBlockStartEvent:
             self._blocks[event.index] = _BlockState(event.content_block)
         elif type(event) is MessageDeltaEvent:
             delta = event.delta
@@ -144,38 +174,6 @@ class MessageFold:
             for index, block in enumerate(start.content):  # a server may start with blocks
                 self._blocks[index] = _BlockState(block)
         # content_block_stop, message_stop and unknown events change nothing
-
-    def add_many(self, events: Sequence[MessageStreamEvent]) -> None:
-        """Fold events in, in order."""
-        add = self.add
-        for event in events:
-            add(event)
-
-    def _add_delta(self, event: ContentBlockDeltaEvent) -> None:
-        delta = event.delta
-        state = self._blocks.get(event.index)
-        if state is None:
-            if type(delta) is UnknownDelta:
-                return
-            state = self._blocks[event.index] = _BlockState(_block_for(delta))
-        kind = type(delta)
-        parts = state.parts
-        if kind is TextDelta:
-            parts.append(delta.text)  # type: ignore[union-attr]
-        elif kind is InputJSONDelta:
-            parts.append(delta.partial_json)  # type: ignore[union-attr]
-        elif kind is ThinkingDelta:
-            parts.append(delta.thinking)  # type: ignore[union-attr]
-        elif kind is SignatureDelta:
-            state.signature = delta.signature  # type: ignore[union-attr]
-        elif kind is CitationsDelta:
-            if state.citations is None:
-                state.citations = []
-            state.citations.append(delta.citation)  # type: ignore[union-attr]
-        else:
-            return
-        self._pieces += 1
-        parts.fold()
 
     def has_output(self) -> bool:
         """Whether any output (text, thinking, tool-call JSON …) has arrived: the first token."""
