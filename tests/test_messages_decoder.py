@@ -314,3 +314,36 @@ def test_one_event_reads_and_careful_reads_count_positions_alike() -> None:
     decoder.feed(b'event: content_block_delta\ndata: {"type":"content_block_delta","text":"' + b"x" * 800)
     assert isinstance(decoder.error, EventTooLargeError)
     assert decoder.error.position == 5
+
+
+def test_a_read_of_many_events_gives_what_they_give_one_by_one() -> None:
+    """Reads of many events (plain, an id: line, an unknown type, data-only) decode as one event a read."""
+    plain = (FIXTURES / "vercel-ai_messages_text-ping.sse").read_bytes()
+    frames = [frame + b"\n\n" for frame in plain.split(b"\n\n") if frame]
+    odd = [
+        b'id: 7\nevent: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+        b'"delta":{"type":"text_delta","text":" (id)"}}\n\n',
+        b'event: hologram\ndata: {"type":"hologram","x":1}\n\n',
+        b'data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" (bare)"}}\n\n',
+    ]
+    body = b"".join([*frames[:6], *odd, *frames[6:]])
+    one_by_one = run(body, "one-event")
+    for split in ("whole", "odd", "random"):
+        decoder, fold, events = run(body, split)
+        assert events == one_by_one[2]
+        assert fold.snapshot == one_by_one[1].snapshot
+        assert decoder.done
+    assert "thank you for asking (id) (bare). How are you" in one_by_one[1].snapshot.text
+
+
+def test_events_before_a_too_large_one_in_the_same_read_are_kept() -> None:
+    """A read whose last event is too large hands out the events before it, then the error."""
+    decoder, fold = MessageDecoder(max_event_size=200), MessageFold()
+    delta = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":'
+    body = delta + b'{"type":"text_delta","text":"kept"}}\n\n' + delta + b'{"type":"text_delta","text":"'
+    body += b"x" * 300 + b'"}}\n\n'
+    fold.add_many(decoder.feed(body))
+    fold.add_many(decoder.finish())
+    assert fold.snapshot.text == "kept"
+    assert isinstance(decoder.error, EventTooLargeError)
+    assert decoder.error.position == 1

@@ -44,6 +44,7 @@ from ._models import (
 __all__ = ["MessageFold"]
 
 _replace = msgspec.structs.replace
+_NO_PARTS = TextParts()  # never appended to: `current` is -1 while it is the one held
 
 
 class _BlockState:
@@ -150,10 +151,33 @@ class MessageFold:
             parts.fold()
 
     def add_many(self, events: Sequence[MessageStreamEvent]) -> None:
-        """Fold events in, in order."""
+        """Fold events in, in order.
+
+        A run of text deltas of one block (most of a read of many events) is appended here,
+        one list append each, without a call of ``add`` per delta.
+        """
         add = self.add
+        current = -1  # the block whose text deltas are appended inline, if any
+        parts = _NO_PARTS
+        inline = 0
         for event in events:
+            if type(event) is ContentBlockDeltaEvent and event.index == current:
+                delta = event.delta
+                if type(delta) is TextDelta:
+                    parts.append(delta.text)
+                    inline += 1
+                    continue
+            if current >= 0 and len(parts) - parts.folded >= FOLD_EVERY:
+                parts.fold()  # the run ended: what add() does for each delta, once for the run
             add(event)
+            if type(event) is ContentBlockDeltaEvent and type(event.delta) is TextDelta:
+                current = event.index
+                parts = self._blocks[current].parts
+            else:
+                current = -1  # a block may start again at the same index
+        self._pieces += inline
+        if current >= 0 and len(parts) - parts.folded >= FOLD_EVERY:
+            parts.fold()
 
     def _add_other(self, event: MessageStreamEvent) -> None:
         if type(event) is ContentBlockStartEvent:

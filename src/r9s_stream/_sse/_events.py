@@ -64,16 +64,38 @@ class SSEEventSplitter:
         try:
             framed = self._framer.feed(data)
         except OverflowError:
-            self._closed = True
-            raise EventTooLargeError(
-                limit=self._limit,
-                data=self._framer.pending_bytes()[:200].decode("utf-8", "replace"),
-                position=self.events,
-            ) from None
+            raise self._too_large() from None
         if framed is None:
             return _NO_EVENTS
         head, data, end = framed
-        return self._split(head + data[:end] if head else data[:end])
+        return self.split(head + data[:end] if head else data[:end])
+
+    def feed_block(self, data: bytes) -> bytes | None:
+        """The block of complete events ``data`` completes (joined by blank lines), or ``None``.
+
+        For a decoder that reads a whole block at once when it has its common shape, and
+        hands it to ``split()`` when it has not (``feed()`` is the two in one call).
+        """
+        if self._closed:
+            self._raise_deferred()
+            return None
+        try:
+            framed = self._framer.feed(data)
+        except OverflowError:
+            raise self._too_large() from None
+        if framed is None:
+            return None
+        head, data, end = framed
+        return head + data[:end] if head else data[:end]
+
+    def _too_large(self) -> EventTooLargeError:
+        """Stop: the event the framer holds passed the limit."""
+        self._closed = True
+        return EventTooLargeError(
+            limit=self._limit,
+            data=self._framer.pending_bytes()[:200].decode("utf-8", "replace"),
+            position=self.events,
+        )
 
     def finish(self) -> list[RawEvent]:
         """At the end of input: the event the server did not close with a blank line, if any."""
@@ -82,7 +104,7 @@ class SSEEventSplitter:
             return _NO_EVENTS
         self._closed = True
         block = self._framer.finish()
-        return _NO_EVENTS if block is None else self._split(block)
+        return _NO_EVENTS if block is None else self.split(block)
 
     def _raise_deferred(self) -> None:
         error = self._deferred
@@ -90,7 +112,8 @@ class SSEEventSplitter:
             self._deferred = None
             raise error
 
-    def _split(self, block: bytes) -> list[RawEvent]:
+    def split(self, block: bytes) -> list[RawEvent]:
+        """The events of a block (``feed_block()``'s), in order."""
         found: list[RawEvent] = []
         limit = self._limit
         for raw in block.split(b"\n\n"):
