@@ -9,7 +9,7 @@ from .._chat._whole import whole_completion_body
 from .._output._typevars import ResponseFormatT
 from .._sse._framing import DEFAULT_MAX_EVENT_SIZE
 from ._chat_stream import ChatCompletionStream
-from ._connection import StreamConnection, StreamOptions
+from ._connection import StreamConnection
 
 if TYPE_CHECKING:
     import httpx
@@ -55,22 +55,19 @@ class ChatStreamConnection(
         output: OutputSpec[ResponseFormatT] | None = None,
         **request_arguments: Any,
     ) -> None:
-        options = StreamOptions(
-            max_event_size=max_event_size,
-            first_token_timeout=first_token_timeout,
-            idle_timeout=idle_timeout,
-            total_timeout=total_timeout,
-            secret=secret,
-        )
         super().__init__(
             client,
             method,
             url,
-            options=options,
+            max_event_size=max_event_size,
+            first_token_timeout=first_token_timeout,
+            idle_timeout=idle_timeout,
+            total_timeout=total_timeout,
             retries=retries,
+            secret=secret,
             telemetry=telemetry,
             body=body,
-            request_arguments=request_arguments,
+            **request_arguments,
         )
         self._accumulate = accumulate
         self._output = output

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._completions._decoder import CompletionDecoder
 from .._completions._fold import CompletionFold
 from .._completions._models import Completion, CompletionChunk, CompletionUsage
 from .._completions._whole import whole_completion_body
 from .._sse._framing import DEFAULT_MAX_EVENT_SIZE
-from ._connection import StreamConnection, StreamOptions
+from ._connection import StreamConnection
 from ._stream import Stream
 
 if TYPE_CHECKING:
-    import httpx
-    import httpx2
-
-    from .._http._retry import Retries
-    from .._http._types import HTTPClient, HTTPResponse
-    from ._observer import CallObserver, Observer
+    from .._http._types import HTTPResponse
+    from ._observer import CallObserver
 
 __all__ = ["CompletionStream", "CompletionStreamConnection"]
 
@@ -78,40 +73,6 @@ class CompletionStreamConnection(StreamConnection[CompletionStream]):
     """
 
     operation = "text_completion"
-
-    def __init__(
-        self,
-        client: HTTPClient,
-        method: str,
-        url: httpx.URL | httpx2.URL | str,
-        *,
-        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
-        first_token_timeout: float | None = None,
-        idle_timeout: float | None = None,
-        total_timeout: float | None = None,
-        retries: Retries | None = None,
-        secret: str | None = None,
-        telemetry: Observer | None = None,
-        body: Mapping[str, Any] | None = None,
-        **request_arguments: Any,
-    ) -> None:
-        options = StreamOptions(
-            max_event_size=max_event_size,
-            first_token_timeout=first_token_timeout,
-            idle_timeout=idle_timeout,
-            total_timeout=total_timeout,
-            secret=secret,
-        )
-        super().__init__(
-            client,
-            method,
-            url,
-            options=options,
-            retries=retries,
-            telemetry=telemetry,
-            body=body,
-            request_arguments=request_arguments,
-        )
 
     def _whole_body(self, body: bytes) -> bytes | None:
         return whole_completion_body(body)  # a whole text_completion: one chunk, then [DONE]

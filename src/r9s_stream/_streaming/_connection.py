@@ -19,6 +19,7 @@ import httpx
 from .._exceptions import R9sStreamError, UnexpectedContentTypeError
 from .._http._redact import redact_error
 from .._http._send import Sender
+from .._sse._framing import DEFAULT_MAX_EVENT_SIZE
 
 if TYPE_CHECKING:
     import httpx2
@@ -57,8 +58,15 @@ class StreamOptions:
 class StreamConnection(Generic[StreamT]):
     """Async context manager: sends the request, checks the answer, yields the stream.
 
-    A kind's connection says how to make its stream from the response (``_open_stream``);
-    everything else — retries, the deadline for the headers, redaction, telemetry — is here.
+    A kind's connection says how to make its stream from the response (``_open_stream``) and,
+    if it can, how to take a whole JSON answer as its stream (``_whole_body``); everything
+    else — the options every stream takes, retries, the deadline for the headers, redaction,
+    telemetry — is here. ``first_token_timeout`` and ``total_timeout`` count from
+    ``__aenter__``, retries included. Without ``retries`` it sends once, and a transport
+    error raised before the response passes through as the HTTP stack raised it. ``secret``
+    (the API key) is blotted out of every error it raises (and of the span); ``telemetry``
+    records the call; ``body`` is the request body as a mapping for the span, when
+    ``json=`` does not give it. ``request_arguments`` go to the HTTP client's request.
     """
 
     operation = "chat"  # the GenAI operation name the call is reported under
@@ -69,13 +77,23 @@ class StreamConnection(Generic[StreamT]):
         method: str,
         url: httpx.URL | httpx2.URL | str,
         *,
-        options: StreamOptions,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        first_token_timeout: float | None = None,
+        idle_timeout: float | None = None,
+        total_timeout: float | None = None,
         retries: Retries | None = None,
+        secret: str | None = None,
         telemetry: Observer | None = None,
         body: Mapping[str, Any] | None = None,
-        request_arguments: dict[str, Any],
+        **request_arguments: Any,
     ) -> None:
-        self._options = options
+        self._options = StreamOptions(
+            max_event_size=max_event_size,
+            first_token_timeout=first_token_timeout,
+            idle_timeout=idle_timeout,
+            total_timeout=total_timeout,
+            secret=secret,
+        )
         self._telemetry = telemetry
         # What the span reads the model and parameters from (decoded only if a span is made).
         self._body: object = (
@@ -87,9 +105,9 @@ class StreamConnection(Generic[StreamT]):
             url,
             request_arguments,
             retries=retries,
-            secret=options.secret,
-            first_token_timeout=options.first_token_timeout,
-            total_timeout=options.total_timeout,
+            secret=secret,
+            first_token_timeout=first_token_timeout,
+            total_timeout=total_timeout,
         )
         self._stream: StreamT | None = None
 

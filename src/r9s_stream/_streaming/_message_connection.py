@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._messages._whole import whole_message_body
-from .._sse._framing import DEFAULT_MAX_EVENT_SIZE
-from ._connection import StreamConnection, StreamOptions
+from ._connection import StreamConnection
 from ._message_stream import MessageStream
 
 if TYPE_CHECKING:
-    import httpx
-    import httpx2
-
-    from .._http._retry import Retries
-    from .._http._types import HTTPClient, HTTPResponse
-    from ._observer import CallObserver, Observer
+    from .._http._types import HTTPResponse
+    from ._observer import CallObserver
 
 __all__ = ["MessageStreamConnection"]
 
@@ -28,40 +22,6 @@ class MessageStreamConnection(StreamConnection[MessageStream]):
     object in place of the stream (a server that ignored ``stream: true``) is taken as the
     stream it stands for.
     """
-
-    def __init__(
-        self,
-        client: HTTPClient,
-        method: str,
-        url: httpx.URL | httpx2.URL | str,
-        *,
-        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
-        first_token_timeout: float | None = None,
-        idle_timeout: float | None = None,
-        total_timeout: float | None = None,
-        retries: Retries | None = None,
-        secret: str | None = None,
-        telemetry: Observer | None = None,
-        body: Mapping[str, Any] | None = None,
-        **request_arguments: Any,
-    ) -> None:
-        options = StreamOptions(
-            max_event_size=max_event_size,
-            first_token_timeout=first_token_timeout,
-            idle_timeout=idle_timeout,
-            total_timeout=total_timeout,
-            secret=secret,
-        )
-        super().__init__(
-            client,
-            method,
-            url,
-            options=options,
-            retries=retries,
-            telemetry=telemetry,
-            body=body,
-            request_arguments=request_arguments,
-        )
 
     def _whole_body(self, body: bytes) -> bytes | None:
         return whole_message_body(body)

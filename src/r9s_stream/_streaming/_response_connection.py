@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic
 from .._output._typevars import ResponseFormatT
 from .._responses._whole import whole_response_body
 from .._sse._framing import DEFAULT_MAX_EVENT_SIZE
-from ._connection import StreamConnection, StreamOptions
+from ._connection import StreamConnection
 from ._response_stream import ResponseStream
 
 if TYPE_CHECKING:
@@ -48,22 +48,19 @@ class ResponseStreamConnection(StreamConnection["ResponseStream[ResponseFormatT]
         output: OutputSpec[ResponseFormatT] | None = None,
         **request_arguments: Any,
     ) -> None:
-        options = StreamOptions(
-            max_event_size=max_event_size,
-            first_token_timeout=first_token_timeout,
-            idle_timeout=idle_timeout,
-            total_timeout=total_timeout,
-            secret=secret,
-        )
         super().__init__(
             client,
             method,
             url,
-            options=options,
+            max_event_size=max_event_size,
+            first_token_timeout=first_token_timeout,
+            idle_timeout=idle_timeout,
+            total_timeout=total_timeout,
             retries=retries,
+            secret=secret,
             telemetry=telemetry,
             body=body,
-            request_arguments=request_arguments,
+            **request_arguments,
         )
         self._output = output
 
