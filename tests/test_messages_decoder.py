@@ -347,3 +347,16 @@ def test_events_before_a_too_large_one_in_the_same_read_are_kept() -> None:
     assert fold.snapshot.text == "kept"
     assert isinstance(decoder.error, EventTooLargeError)
     assert decoder.error.position == 1
+
+
+def test_an_event_too_large_held_back_is_not_skipped_by_the_next_one_event_read() -> None:
+    """A too-large event after a good one in the same read stops the stream before any later read's events."""
+    decoder = MessageDecoder(max_event_size=120)
+    delta = b'{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}'
+    small = b"event: content_block_delta\ndata: " + delta + b"\n\n"
+    large = b"data: " + delta.replace(b"Hi", b"x" * 200) + b"\n\n"
+    assert len(decoder.feed(small)) == 1
+    assert len(decoder.feed(small + large)) == 1
+    assert decoder.feed(small) == []
+    assert isinstance(decoder.error, EventTooLargeError)
+    assert decoder.error.position == 2

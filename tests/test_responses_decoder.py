@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from _responses_replay import GOOD_FILES, SPLITS, body_of, fold_all
+from _responses_replay import FIXTURES, GOOD_FILES, SPLITS, body_of, fold_all
 from r9s_stream import EventTooLargeError, StreamAPIError, StreamDecodeError
 from r9s_stream.responses import (
     ResponseFunctionToolCall,
@@ -358,3 +358,49 @@ def test_events_match_on_their_classes_and_read_their_type() -> None:
         case _:
             raise AssertionError(delta)
     assert ResponseOutputText(text="t").type == "output_text"
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in FIXTURES.glob("*.sse")))
+def test_one_event_reads_give_the_same_events_as_one_byte_reads(name: str) -> None:
+    """A recording read one event per read (the short path) gives what 1-byte reads give."""
+    one_event, _, events = fold_all(body_of(name), {"events": True})
+    one_byte, _, expected = fold_all(body_of(name), {"piece_size": 1})
+    assert events == expected
+    assert one_event.done == one_byte.done
+    assert repr(one_event.error) == repr(one_byte.error)
+
+
+def test_unusual_one_event_reads_mean_what_the_whatwg_rules_say() -> None:
+    """One-event reads with a comment, an id, a CR, two data lines or no type mean what 1-byte reads do."""
+    delta = {"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "a"}
+    untyped = {"output_index": 0, "content_index": 0, "delta": "b"}
+    reads = [
+        event(delta, "response.output_text.delta"),
+        b": keep-alive\n" + event(delta),
+        b"id: 7\n" + event(delta),
+        event(delta).replace(b"\n", b"\r\n"),
+        b'data: {"type": "response.output_text.delta",\ndata: "delta": "c"}\n\n',
+        event(untyped, "response.output_text.delta"),
+        b"data:" + msgspec.json.encode(delta) + b"\n\n",
+        event(delta, "response.output_text.delta"),
+        b"data: {oops\n\n",
+    ]
+    decoder = ResponsesDecoder()
+    events = [one for read in reads for one in decoder.feed(read)]
+    by_bytes, _, expected = fold_all(b"".join(reads), {"piece_size": 1})
+    assert events == expected
+    assert [one.delta for one in events if isinstance(one, ResponseTextDeltaEvent)] == list("aaaacbaa")
+    assert isinstance(decoder.error, StreamDecodeError)
+    assert decoder.error.position == by_bytes.error.position == 8  # type: ignore[union-attr]
+
+
+def test_an_event_too_large_held_back_is_not_skipped_by_the_next_one_event_read() -> None:
+    """A too-large event after a good one in the same read stops the stream before any later read's events."""
+    decoder = ResponsesDecoder(max_event_size=200)
+    small = event({"type": "response.output_text.delta", "delta": "Hi"}, "response.output_text.delta")
+    large = event({"type": "response.output_text.delta", "delta": "x" * 500})
+    assert len(decoder.feed(small)) == 1
+    assert len(decoder.feed(small + large)) == 1
+    assert decoder.feed(small) == []
+    assert isinstance(decoder.error, EventTooLargeError)
+    assert decoder.error.position == 2

@@ -36,6 +36,8 @@ _ENDS = (ResponseCompletedEvent, ResponseIncompleteEvent)
 _FAILS = (ResponseErrorEvent, ResponseFailedEvent)
 _STOP_TYPES = frozenset((*_ENDS, *_FAILS))
 _NO_EVENTS: list[Any] = []
+_EVENT = b"event: "
+_DATA = b"data: "
 
 
 class ResponsesDecoder:
@@ -46,12 +48,16 @@ class ResponsesDecoder:
     decoding; the kind's end sets ``done``.
     """
 
-    __slots__ = ("_split", "done", "error")
+    __slots__ = ("_idle", "_one_event_limit", "_split", "done", "error")
 
     def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
         self._split = SSEEventSplitter(max_event_size)
+        self._one_event_limit = max_event_size + 2  # the event and its blank line
         self.done = False
         self.error: StreamError | None = None
+        # The one-event path is open only while the splitter holds nothing (no event begun, no
+        # CR pending, the BOM decided, no error deferred) and the stream has neither ended nor failed.
+        self._idle = False
 
     @property
     def stopped(self) -> bool:
@@ -60,6 +66,36 @@ class ResponsesDecoder:
 
     def feed(self, data: bytes) -> list[ResponseStreamEvent]:
         """The events that ``data`` completes."""
+        if self._idle:
+            # A live server's read: one whole `event: NAME` + `data: {...}` event (or a data-only
+            # one) and nothing else. Its only LFs end its lines and it has no CR, so the framing
+            # rules have nothing to add: decoded straight from the read, the name unread (the
+            # payload's type decides; one without a type fails here and goes the careful way).
+            first = data.find(b"\n")
+            if data[:7] == _EVENT:
+                start = first + 7 if data[first + 1 : first + 7] == _DATA else -1
+            else:
+                start = 6 if data[:6] == _DATA else -1
+            if (
+                start > 0
+                and data.find(b"\n", start) == len(data) - 2
+                and data[-1] == 10
+                and data.find(b"\r") < 0
+                and len(data) <= self._one_event_limit
+            ):
+                try:
+                    event = _decode(data[start:])  # JSON takes the blank line's LFs as whitespace
+                except msgspec.DecodeError:
+                    pass  # unknown types, no type, [DONE], bad JSON: the careful path says which
+                else:
+                    if type(event) not in _STOP_TYPES:  # the end and the errors: the careful path
+                        self._split.events += 1
+                        return [event]
+        events = self._feed_split(data)
+        self._idle = self.error is None and not self.done and self._split.idle
+        return events
+
+    def _feed_split(self, data: bytes) -> list[ResponseStreamEvent]:
         try:
             raw = self._split.feed(data)
         except StreamDecodeError as error:
@@ -83,6 +119,7 @@ class ResponsesDecoder:
 
     def finish(self) -> list[ResponseStreamEvent]:
         """At the body's end: the last event, if the server did not close it with a blank line."""
+        self._idle = False
         try:
             raw = self._split.finish()
             return self._decode_all(raw, len(raw))

@@ -49,8 +49,9 @@ class SSEEventSplitter:
 
     @property
     def idle(self) -> bool:
-        """True when nothing is held: the next bytes start a new event on a new line."""
-        return self._framer.idle
+        """True when open (no error held back either) and nothing is held: the next bytes start
+        a new event on a new line."""
+        return not self._closed and self._framer.idle
 
     def close(self) -> None:
         """Ignore all further input (the stream's end came, or it failed)."""
