@@ -404,3 +404,29 @@ def test_an_event_too_large_held_back_is_not_skipped_by_the_next_one_event_read(
     assert decoder.feed(small) == []
     assert isinstance(decoder.error, EventTooLargeError)
     assert decoder.error.position == 2
+
+
+@pytest.mark.parametrize("per_read", [2, 3, 5])
+@pytest.mark.parametrize("name", sorted(path.name for path in FIXTURES.glob("*.sse")))
+def test_reads_of_several_events_give_what_one_byte_reads_give(name: str, per_read: int) -> None:
+    """A recording read several whole events at a time (one decode per read) gives what 1-byte reads give."""
+    events = body_of(name).replace(b"\r\n", b"\n").split(b"\n\n")
+    reads = [b"\n\n".join(events[at : at + per_read]) + b"\n\n" for at in range(0, len(events), per_read)]
+    decoder = ResponsesDecoder()
+    got = [one for read in reads for one in decoder.feed(read)] + decoder.finish()
+    by_bytes, _, expected = fold_all(body_of(name), {"piece_size": 1})
+    assert got == expected
+    assert decoder.done == by_bytes.done
+    assert repr(decoder.error) == repr(by_bytes.error)
+
+
+def test_a_payload_of_two_values_in_a_read_of_several_events_is_bad_json() -> None:
+    """Two JSON values on one data line are not two events, however many events the read holds."""
+    delta = {"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "a"}
+    good = event(delta, "response.output_text.delta")
+    doubled = good.replace(b"}\n\n", b"}," + msgspec.json.encode(delta) + b"\n\n")
+    decoder = ResponsesDecoder()
+    events = decoder.feed(good) + decoder.feed(good + doubled + good)
+    assert len(events) == 2
+    assert isinstance(decoder.error, StreamDecodeError)
+    assert decoder.error.position == 2

@@ -11,6 +11,7 @@ for). A ``data: [DONE]`` (OpenRouter) is passed over; nothing after the end is d
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 import msgspec
@@ -32,6 +33,9 @@ __all__ = ["ResponsesDecoder"]
 
 _decode = msgspec.json.Decoder(KnownResponseEvent).decode
 _decode_any = msgspec.json.Decoder().decode
+_decode_many = msgspec.json.Decoder(list[KnownResponseEvent]).decode
+# The payload of each plain named event of a block (an event starts the block or follows a blank line).
+_NAMED = re.compile(rb"(?:\A|\n\n)event: [^\n]*\ndata: ([^\n]*)")
 _ENDS = (ResponseCompletedEvent, ResponseIncompleteEvent)
 _FAILS = (ResponseErrorEvent, ResponseFailedEvent)
 _STOP_TYPES = frozenset((*_ENDS, *_FAILS))
@@ -96,8 +100,15 @@ class ResponsesDecoder:
         return events
 
     def _feed_split(self, data: bytes) -> list[ResponseStreamEvent]:
+        split = self._split
         try:
-            raw = self._split.feed(data)
+            block = split.feed_block(data)
+            if block is None:
+                return _NO_EVENTS
+            batch = self._decode_batch(block)
+            if batch is not None:
+                return batch
+            raw = split.split(block)
         except StreamDecodeError as error:
             self.error = error
             return _NO_EVENTS
@@ -116,6 +127,29 @@ class ResponsesDecoder:
                 return out + self._decode_all(raw[index:], len(raw) - index)
             append(event)
         return out
+
+    def _decode_batch(self, block: bytes) -> list[ResponseStreamEvent] | None:
+        """A block of plain named events (`event: NAME` + one `data:` line each) in one decode.
+
+        The payloads are found by one regular expression and decoded as one JSON array; the
+        counts prove the shape (each event is its two lines and nothing else, each payload one
+        value). ``None`` for any other block, one that does not decode, or one holding the end
+        or an error: ``split()`` and the careful path then take it event by event.
+        """
+        if len(block) > self._one_event_limit:  # an event in it may pass max_event_size
+            return None
+        payloads = _NAMED.findall(block)
+        count = len(payloads)
+        if count < 2 or block.count(b"\n\n") != count - 1 or block.count(b"\n") != 3 * count - 2:
+            return None
+        try:
+            decoded = cast("list[ResponseStreamEvent]", _decode_many(b"[" + b",".join(payloads) + b"]"))
+        except msgspec.DecodeError:
+            return None
+        if len(decoded) != count or not _STOP_TYPES.isdisjoint(map(type, decoded)):
+            return None
+        self._split.events += count
+        return decoded
 
     def finish(self) -> list[ResponseStreamEvent]:
         """At the body's end: the last event, if the server did not close it with a blank line."""
