@@ -360,3 +360,15 @@ def test_an_event_too_large_held_back_is_not_skipped_by_the_next_one_event_read(
     assert decoder.feed(small) == []
     assert isinstance(decoder.error, EventTooLargeError)
     assert decoder.error.position == 2
+
+
+def test_a_payload_of_two_values_in_a_read_of_several_events_is_bad_json() -> None:
+    """Two JSON values on one data line are not two events, however many events the read holds."""
+    delta = b'{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}'
+    good = b"event: content_block_delta\ndata: " + delta + b"\n\n"
+    doubled = b"event: content_block_delta\ndata: " + delta + b"," + delta + b"\n\n"
+    decoder = MessageDecoder()
+    events = decoder.feed(good) + decoder.feed(good + doubled + good)
+    assert len(events) == 2
+    assert isinstance(decoder.error, StreamDecodeError)
+    assert decoder.error.position == 2

@@ -149,6 +149,8 @@ class MessageDecoder:
             decoded = _decode_many(b"[" + b",".join(payloads) + b"]")
         except msgspec.DecodeError:
             return None
+        if len(decoded) != count:  # a payload of two values: bad JSON, which the careful path reports
+            return None
         self._fast += count
         out: list[MessageStreamEvent] = []
         for index, event in enumerate(decoded):
