@@ -1,4 +1,4 @@
-"""r9s_stream: fast, correct async streaming of OpenAI-compatible chat completions."""
+"""r9s_stream: fast, correct async streaming of chat, Responses, Anthropic Messages and Completions."""
 
 from . import completions as completions  # the module: rs.completions.Completion …
 from . import messages as messages  # the public module rs.messages
