@@ -7,6 +7,7 @@ suite stays fast on a small machine; ``R9S_FUZZ=long`` runs many more for a loca
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -27,6 +28,18 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("long" if os.environ.get("R9S_FUZZ") == "long" else "ci")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the Ctrl-C tests' commands see SIGINT even when the suite was started in the background.
+
+    A shell without job control starts a background command (`make test &`) with SIGINT
+    ignored, and every process it starts inherits that: the commands under test would then
+    never see the Ctrl-C the tests send. A Python handler here is reset to the default in each
+    child, so each command installs its own as it would in a terminal.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

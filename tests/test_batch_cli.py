@@ -242,6 +242,19 @@ def _start(source: Path, output: Path, url: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([*argv, "--concurrency", "4"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
 
 
+def _communicate(process: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes]:
+    """``process.communicate(timeout)``, killing the process if it has not ended by then.
+
+    A run left behind would outlive its test and fail a later one with its unclosed pipes.
+    """
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+
+
 def _wait_for_lines(output: Path, count: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -262,7 +275,7 @@ def test_a_killed_run_is_finished_by_the_next_one(tmp_path: Path, how: signal.Si
         process = _start(source, output, url)
         _wait_for_lines(output, 8, process)
         process.send_signal(how)
-        _, err = process.communicate(timeout=20)
+        _, err = _communicate(process, 20)
         if how == signal.SIGINT:
             assert process.returncode == 130, err
             assert b"run the same command again" in err
@@ -271,7 +284,7 @@ def test_a_killed_run_is_finished_by_the_next_one(tmp_path: Path, how: signal.Si
         before = read_output(output) if how == signal.SIGINT else _whole_lines(output)
         assert 8 <= len(before) < 60
         rerun = _start(source, output, url)
-        _, err = rerun.communicate(timeout=60)
+        _, err = _communicate(rerun, 60)
         assert rerun.returncode == 0, err
     after = read_output(output)
     assert sorted(line["custom_id"] for line in after) == ids
@@ -300,7 +313,7 @@ def test_an_interrupt_does_not_wait_for_the_requests_in_flight(tmp_path: Path) -
         assert process.poll() is None
         process.send_signal(signal.SIGINT)
         # far sooner than the 60 s stall: the requests in flight are dropped, not waited for
-        _, err = process.communicate(timeout=20)
+        _, err = _communicate(process, 20)
     assert process.returncode == 130, err
     assert b"interrupted" in err
     assert output.read_bytes() == b""  # nothing finished, nothing written

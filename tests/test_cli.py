@@ -208,7 +208,12 @@ def test_chat_ctrl_c_stops_cleanly_keeping_the_output() -> None:
         assert process.stdout is not None
         first = process.stdout.read(40)  # blocks until 40 bytes of reply have been printed
         process.send_signal(signal.SIGINT)
-        rest, err = process.communicate(timeout=10)
+        try:
+            rest, err = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()  # not left to fail a later test with its open pipes
+            process.communicate()
+            raise
     assert process.returncode == 130
     assert b"Traceback" not in err
     assert b"interrupted" in err
