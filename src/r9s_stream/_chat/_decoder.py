@@ -14,7 +14,6 @@ error names the bad one.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import msgspec
 
@@ -24,6 +23,7 @@ from .._exceptions import (
     StreamDecodeError,
     StreamError,
 )
+from .._sse._error_lines import api_error_from, bare_error_line, decode_error_envelope
 from .._sse._framing import DEFAULT_MAX_EVENT_SIZE, SSEFramer, parse_event
 from ._models import ChatCompletionStreamEvent
 
@@ -40,16 +40,11 @@ _ERROR_KEY = re.compile(rb'"error"\s*:')
 _SKIPPED_SHOWN = 3
 
 
-class _ErrorEnvelope(msgspec.Struct, gc=False):
-    error: Any = None
-
-
 # What a hostile payload can make msgspec raise: bad JSON or types, bad UTF-8, deep nesting.
 _UNDECODABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 _chunk_decoder = msgspec.json.Decoder(ChatCompletionStreamEvent)
 _batch_decoder = msgspec.json.Decoder(list[ChatCompletionStreamEvent])
-_envelope_decoder = msgspec.json.Decoder(_ErrorEnvelope)
 
 
 class ChunkDecoder:
@@ -200,7 +195,7 @@ class ChunkDecoder:
             elif raw:
                 # A bare JSON error object on a line of its own, outside any field: what the r9s
                 # gateway appends when its upstream breaks (the WHATWG rules would ignore it).
-                bare = _bare_error(raw) if raw[:1] == b"{" or raw.find(b"\n{") >= 0 else None
+                bare = bare_error_line(raw) if raw[:1] == b"{" or raw.find(b"\n{") >= 0 else None
                 event = parse_event(raw)
                 if bare is not None:
                     if event is not None and event.event == "message" and event.data.lstrip()[:1] == "{":
@@ -291,7 +286,7 @@ def _stream_api_error(payload: bytes, *, named: bool) -> StreamAPIError | None:
     body = payload.decode("utf-8", "replace")
     try:
         # From the text: invalid UTF-8 in the message must not hide the error.
-        error = _envelope_decoder.decode(body).error if not named else None
+        error = decode_error_envelope(body).error if not named else None
     except (msgspec.DecodeError, RecursionError):
         return None  # not JSON: decoded as a chunk, it raises StreamDecodeError
     if named:
@@ -302,36 +297,4 @@ def _stream_api_error(payload: bytes, *, named: bool) -> StreamAPIError | None:
         error = parsed.get("error", parsed) if isinstance(parsed, dict) else (body or None)
     elif error is None:
         return None
-    return _error_from(error, body)
-
-
-def _bare_error(raw: bytes) -> StreamAPIError | None:
-    """The error of a line of ``raw`` that is a bare JSON object with an ``error`` key, if any."""
-    for line in raw.split(b"\n"):
-        if line[:1] != b"{" or b'"error"' not in line:
-            continue
-        body = line.decode("utf-8", "replace")
-        try:
-            error = _envelope_decoder.decode(body).error
-        except (msgspec.DecodeError, RecursionError):
-            continue
-        if error is not None:
-            return _error_from(error, body)
-    return None
-
-
-def _error_from(error: object, body: str) -> StreamAPIError:
-    if isinstance(error, dict):
-        message = error.get("message") or error.get("detail") or body
-        return StreamAPIError(
-            str(message),
-            error_type=_text(error.get("type")),
-            code=_text(error.get("code")),
-            param=_text(error.get("param")),
-            body=body,
-        )
-    return StreamAPIError(str(error) if error else "the server reported an error", body=body)
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
+    return api_error_from(error, body)

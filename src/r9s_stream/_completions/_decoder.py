@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from .._exceptions import EventTooLargeError, StreamAPIError, StreamDecodeError, StreamError
+from .._sse._error_lines import api_error_from, bare_error_line
 from .._sse._framing import DEFAULT_MAX_EVENT_SIZE, SSEFramer, parse_event
 from ._models import CompletionChunk
 
@@ -33,13 +34,8 @@ _LAST_DONE = b"\n\ndata: [DONE]"
 _UNDECODABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
-class _ErrorEnvelope(msgspec.Struct, gc=False):
-    error: Any = None
-
-
 _decode_chunk = msgspec.json.Decoder(CompletionChunk).decode
 _decode_chunks = msgspec.json.Decoder(list[CompletionChunk]).decode
-_decode_envelope = msgspec.json.Decoder(_ErrorEnvelope).decode
 
 
 class CompletionDecoder:
@@ -160,7 +156,7 @@ class CompletionDecoder:
                 event = parse_event(raw)
                 # A bare JSON error object on a line of its own, outside any field: what the
                 # r9s gateway appends when its upstream breaks (the WHATWG rules ignore it).
-                bare = _bare_error(raw) if raw[:1] == b"{" or raw.find(b"\n{") >= 0 else None
+                bare = bare_error_line(raw) if raw[:1] == b"{" or raw.find(b"\n{") >= 0 else None
                 if bare is not None:
                     if event is not None and event.event == "message" and event.data.lstrip()[:1] == "{":
                         self._decode(event.data.encode(), chunks)  # a chunk in the same block comes first
@@ -228,39 +224,7 @@ def _api_error(payload: bytes, *, named: bool) -> StreamAPIError | None:
     except (msgspec.DecodeError, RecursionError):
         parsed = None
     if isinstance(parsed, dict) and parsed.get("error") is not None:
-        return _error_from(parsed["error"], body)
+        return api_error_from(parsed["error"], body)
     if named:
-        return _error_from(parsed if parsed is not None else body, body)
+        return api_error_from(parsed if parsed is not None else body, body)
     return None
-
-
-def _bare_error(raw: bytes) -> StreamAPIError | None:
-    """The error of a line of ``raw`` that is a bare JSON object with an ``error`` key, if any."""
-    for line in raw.split(b"\n"):
-        if line[:1] != b"{" or line.find(b'"error"') < 0:
-            continue
-        body = line.decode("utf-8", "replace")
-        try:
-            error = _decode_envelope(body).error
-        except (msgspec.DecodeError, RecursionError):
-            continue
-        if error is not None:
-            return _error_from(error, body)
-    return None
-
-
-def _error_from(error: object, body: str) -> StreamAPIError:
-    if isinstance(error, dict):
-        message = error.get("message") or error.get("detail") or body
-        return StreamAPIError(
-            str(message),
-            error_type=_text(error.get("type")),
-            code=_text(error.get("code")),
-            param=_text(error.get("param")),
-            body=body,
-        )
-    return StreamAPIError(str(error) if error else "the server reported an error", body=body)
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
