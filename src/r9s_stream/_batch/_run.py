@@ -16,7 +16,7 @@ import random
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
@@ -53,6 +53,7 @@ StreamOpener = Callable[[BatchRequest], AbstractAsyncContextManager["Stream[Any,
 
 RequestSource = Iterable[BatchRequest | Mapping[str, Any]] | AsyncIterable[BatchRequest | Mapping[str, Any]]
 
+_T = TypeVar("_T")
 _Item = tuple[int, BatchRequest]
 _Done = tuple[int, BatchResult]
 
@@ -144,12 +145,12 @@ class BatchRun:
         window = self._window
         if window is None:
             try:
-                return (await results.receive())[1]
+                return (await _receive(results))[1]
             except anyio.EndOfStream:
                 self._end()
         while self._next not in self._waiting:
             try:
-                index, result = await results.receive()
+                index, result = await _receive(results)
             except anyio.EndOfStream:
                 self._end()
             self._waiting[index] = result
@@ -172,13 +173,13 @@ class BatchRun:
                     async for value in self._requests:
                         if window is not None:
                             await window.acquire()
-                        await requests_tx.send((self.taken, parse_request(value)))
+                        await _send(requests_tx, (self.taken, parse_request(value)))
                         self.taken += 1
                 else:
                     for value in self._requests:
                         if window is not None:
                             await window.acquire()
-                        await requests_tx.send((self.taken, parse_request(value)))
+                        await _send(requests_tx, (self.taken, parse_request(value)))
                         self.taken += 1
             except Exception as error:  # reported after the results of the requests before it
                 self._input_error = error
@@ -187,13 +188,17 @@ class BatchRun:
         self, requests_rx: MemoryObjectReceiveStream[_Item], results_tx: MemoryObjectSendStream[_Done]
     ) -> None:
         async with requests_rx, results_tx:
-            async for index, request in requests_rx:
+            while True:
+                try:
+                    index, request = await _receive(requests_rx)
+                except anyio.EndOfStream:
+                    return
                 self.in_flight += 1
                 try:
                     result = await self._complete(request)
                 finally:
                     self.in_flight -= 1
-                await results_tx.send((index, result))
+                await _send(results_tx, (index, result))
 
     async def _complete(self, request: BatchRequest) -> BatchResult:
         """Send ``request`` until it succeeds, fails for good, or its retries are spent."""
@@ -292,6 +297,23 @@ class BatchRun:
             stats=stats,
         )
         return result, None, None
+
+
+# The hand-offs between the feed, the workers and the reader try without waiting first: anyio's
+# send() and receive() always yield to the event loop once, which let the one feeding task
+# start only one request per turn of the loop (and the reader take one result per turn).
+async def _receive(stream: MemoryObjectReceiveStream[_T]) -> _T:
+    try:
+        return stream.receive_nowait()
+    except anyio.WouldBlock:
+        return await stream.receive()
+
+
+async def _send(stream: MemoryObjectSendStream[_T], item: _T) -> None:
+    try:
+        stream.send_nowait(item)
+    except anyio.WouldBlock:
+        await stream.send(item)
 
 
 def _status_error_code(error: APIStatusError) -> str:
