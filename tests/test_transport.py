@@ -4,11 +4,13 @@ stack's errors become — over real loopback sockets, on every stack (tests/_sta
 
 from __future__ import annotations
 
+import gc
 import gzip
 import socket
 import struct
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -311,3 +313,24 @@ async def test_a_connection_dropped_before_the_answer_is_retried_and_never_a_tim
                 await client.complete(model="m", messages=MESSAGES)
     assert not isinstance(caught.value, error_class(stack, "TimeoutException"))
     assert len(received) == 2
+
+
+@on_every_stack
+async def test_a_closed_streams_response_is_freed_at_once_not_by_the_cycle_collector(
+    server: ScriptedServer, stack: str
+) -> None:
+    """Nothing of a finished stream waits for a garbage-collector pass (httpx ties its response
+    and body into a cycle; with a thousand streams those piles are what the collector walks)."""
+    server.script.extend(Reply(pieces=reply_text("ok")) for _ in range(2))
+    async with rs_client(stack, base_url=server.url) as client:
+        await client.complete(model="m", messages=MESSAGES)  # the connection pool is set up
+        gc.collect()
+        gc.disable()
+        try:
+            async with client.stream(model="m", messages=MESSAGES) as stream:
+                assert (await stream.until_done()).choices[0].message.content == "ok"
+            response = weakref.ref(stream.response)
+            del stream
+            assert response() is None
+        finally:
+            gc.enable()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from .._exceptions import APIStatusError, StreamAPIError, UnexpectedContentTypeError
+from ._close import close_response
 from ._errors import is_transport_error
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ async def _read_start(response: HTTPResponse, limit: int) -> bytes:
             raise
         # the error is about the status; a body cut short still shows what it has
     finally:
-        await response.aclose()
+        await close_response(response)
     return b"".join(parts)[:limit]
 
 

@@ -21,6 +21,7 @@ import httpx
 
 from .._exceptions import APIStatusError, StreamTimeoutError
 from ._checks import check_response
+from ._close import close_response
 from ._default import STREAM_HEADERS, DefaultClient
 from ._errors import send_failure
 from ._redact import redact
@@ -127,7 +128,7 @@ class Sender:
             try:
                 whole = await check_response(response)
             except APIStatusError as error:
-                await response.aclose()
+                await close_response(response)
                 if self._retries is None:
                     raise
                 delay = retry_delay(retries_done, response.headers, random.random())
@@ -142,7 +143,7 @@ class Sender:
                 await anyio.sleep(delay)
                 continue
             except BaseException:
-                await response.aclose()
+                await close_response(response)
                 raise
             return response, whole
 

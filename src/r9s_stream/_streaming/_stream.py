@@ -18,6 +18,7 @@ import anyio
 from .._exceptions import OUTPUT_ERRORS, IncompleteStreamError, OutputError, StreamError, StreamTimeoutError
 from .._http._body import body_reader
 from .._http._checks import request_id_of
+from .._http._close import close_response
 from .._http._errors import stream_failure
 from .._http._redact import redact_error
 from ._body_end import drain, incomplete_message
@@ -314,7 +315,7 @@ class Stream(Generic[EventT, SnapshotT]):
                 aclose = getattr(reader, "aclose", None)
                 if aclose is not None:
                     await aclose()
-            await self.response.aclose()
+            await close_response(self.response)
 
     async def __aenter__(self) -> Self:
         return self
