@@ -161,6 +161,30 @@ async def test_ordered_results_come_in_input_order(server_url: str) -> None:
     assert order == ["slow", *(f"r{i}" for i in range(20))]
 
 
+@pytest.mark.parametrize("lazy", [False, True], ids=["list", "async-generator"])
+async def test_as_many_requests_are_in_flight_as_concurrency_asks(server_url: str, lazy: bool) -> None:
+    """concurrency=5 keeps five requests going while there are more to send, never six: a worker
+    that finishes one takes the next at once, from a list or an async generator."""
+    requests = [line(f"r{i}") for i in range(15)]
+
+    async def source() -> AsyncIterator[dict[str, Any]]:
+        for request in requests:
+            yield request
+
+    in_flight: list[int] = []
+    async with (
+        rs.AsyncClient(base_url=server_url) as client,
+        client.batch(source() if lazy else requests, concurrency=5) as batch,
+    ):
+        async for result in batch:
+            assert result.ok
+            in_flight.append(batch.in_flight)
+    # As each of the first five ends, its worker has taken the next already (the last results
+    # may be read after later ones ended, so the tail depends on timing).
+    assert in_flight[:5] == [5] * 5
+    assert max(in_flight) == 5
+
+
 async def test_requests_are_read_lazily_from_an_async_iterable(server_url: str) -> None:
     """An async generator of requests is consumed only as workers free up, and fully."""
     produced = 0

@@ -85,8 +85,10 @@ class LocalLimiter:
     async def acquire(self, tokens: int) -> None:
         """Wait for a request slot and ``tokens`` tokens, and for any pause the server asked for."""
         requests, budget = self._requests, self._tokens
-        if requests is None and budget is None and anyio.current_time() >= self._held_until:
-            return  # nothing to count: no lock to take
+        if requests is None and budget is None:
+            held_until = self._held_until
+            if held_until == -math.inf or anyio.current_time() >= held_until:
+                return  # nothing to count: no lock to take, and (never held) no clock to read
         async with self._lock:
             while True:
                 now = anyio.current_time()

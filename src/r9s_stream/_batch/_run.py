@@ -13,7 +13,7 @@ are held in memory.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -34,8 +34,9 @@ from .._http._checks import request_id_of
 from .._http._errors import send_failure
 from .._http._retry import MAX_RETRY_AFTER, backoff_delay, parse_retry_after, should_retry_status
 from ._limits import Limiter, LocalLimiter, ratelimit_wait
-from ._requests import BatchRequest, parse_request
+from ._requests import BatchRequest
 from ._results import BatchResult, BatchStats
+from ._source import RequestSource, RequestTaker
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -51,10 +52,7 @@ DEFAULT_MAX_TOKENS = 1024
 StreamOpener = Callable[[BatchRequest], AbstractAsyncContextManager["Stream[Any, Any]"]]
 """Opens the stream of one request, sent once (the batch decides on retries)."""
 
-RequestSource = Iterable[BatchRequest | Mapping[str, Any]] | AsyncIterable[BatchRequest | Mapping[str, Any]]
-
 _T = TypeVar("_T")
-_Item = tuple[int, BatchRequest]
 _Done = tuple[int, BatchResult]
 
 
@@ -87,7 +85,6 @@ class BatchRun:
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
         self._open = open_stream
-        self._requests = requests
         self._concurrency = concurrency
         self._limiter = limiter
         self._max_retries = max_retries
@@ -95,13 +92,11 @@ class BatchRun:
         self._default_max_tokens = default_max_tokens
         self._group: TaskGroup | None = None
         self._results: MemoryObjectReceiveStream[_Done] | None = None
-        self._input_error: BaseException | None = None
         # ordered: how far ahead of the oldest unfinished request the input may be taken
         self._window = anyio.Semaphore(2 * concurrency) if ordered else None
+        self._input = RequestTaker(requests, self._window)
         self._waiting: dict[int, BatchResult] = {}
         self._next = 0
-        self.taken = 0
-        """Requests taken from the input so far."""
         self.in_flight = 0
         """Requests being sent or streamed right now (retries' waits included)."""
 
@@ -109,14 +104,12 @@ class BatchRun:
         limiter = self._limiter
         if limiter is None:
             self._limiter = LocalLimiter()
-        requests_tx, requests_rx = anyio.create_memory_object_stream[_Item](0)
         results_tx, self._results = anyio.create_memory_object_stream[_Done](self._concurrency)
         group = self._group = anyio.create_task_group()
         await group.__aenter__()
-        group.start_soon(self._feed, requests_tx)
-        async with results_tx, requests_rx:
+        async with results_tx:
             for _ in range(self._concurrency):
-                group.start_soon(self._work, requests_rx.clone(), results_tx.clone())
+                group.start_soon(self._work, results_tx.clone())
         return self
 
     async def __aexit__(
@@ -160,39 +153,16 @@ class BatchRun:
         return result
 
     def _end(self) -> NoReturn:
-        if self._input_error is not None:
-            raise self._input_error
+        if self._input.error is not None:
+            raise self._input.error
         raise StopAsyncIteration
 
-    async def _feed(self, requests_tx: MemoryObjectSendStream[_Item]) -> None:
-        """Take the requests from the input, one when a worker is free (in input order)."""
-        window = self._window
-        async with requests_tx:
-            try:
-                if isinstance(self._requests, AsyncIterable):
-                    async for value in self._requests:
-                        if window is not None:
-                            await window.acquire()
-                        await _send(requests_tx, (self.taken, parse_request(value)))
-                        self.taken += 1
-                else:
-                    for value in self._requests:
-                        if window is not None:
-                            await window.acquire()
-                        await _send(requests_tx, (self.taken, parse_request(value)))
-                        self.taken += 1
-            except Exception as error:  # reported after the results of the requests before it
-                self._input_error = error
-
-    async def _work(
-        self, requests_rx: MemoryObjectReceiveStream[_Item], results_tx: MemoryObjectSendStream[_Done]
-    ) -> None:
-        async with requests_rx, results_tx:
-            while True:
-                try:
-                    index, request = await _receive(requests_rx)
-                except anyio.EndOfStream:
-                    return
+    async def _work(self, results_tx: MemoryObjectSendStream[_Done]) -> None:
+        """Take requests from the input until it is used up; send each to its end."""
+        take = self._input.take
+        async with results_tx:
+            while (item := await take()) is not None:
+                index, request = item
                 self.in_flight += 1
                 try:
                     result = await self._complete(request)
@@ -299,9 +269,9 @@ class BatchRun:
         return result, None, None
 
 
-# The hand-offs between the feed, the workers and the reader try without waiting first: anyio's
-# send() and receive() always yield to the event loop once, which let the one feeding task
-# start only one request per turn of the loop (and the reader take one result per turn).
+# The hand-off from the workers to the reader tries without waiting first: anyio's send() and
+# receive() always yield to the event loop once, which let the reader take only one result
+# per turn of the loop.
 async def _receive(stream: MemoryObjectReceiveStream[_T]) -> _T:
     try:
         return stream.receive_nowait()

@@ -11,7 +11,8 @@ import httpx
 
 from .._batch._job import BatchProgress, run_batch_file
 from .._batch._limits import Limiter, LocalLimiter
-from .._batch._run import DEFAULT_CONCURRENCY, BatchRun, RequestSource
+from .._batch._run import DEFAULT_CONCURRENCY, BatchRun
+from .._batch._source import RequestSource
 from .._batch._summary import BatchSummary
 from .._chat._models import ChatCompletion
 from .._exceptions import BatchInputError
