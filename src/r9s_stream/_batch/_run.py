@@ -200,7 +200,7 @@ class BatchRun:
         stream: Stream[Any, Any] | None = None
         try:
             async with self._open(request) as stream:
-                await stream.until_done()
+                body = await stream.until_done()  # built once (``stream.snapshot`` builds it anew)
         except APIStatusError as error:
             limiter.settle(estimated, 0)  # refused: it counted nothing
             headers = error.headers
@@ -263,7 +263,7 @@ class BatchRun:
             custom_id=request.custom_id,
             status_code=response.status_code,
             request_id=request_id_of(response.headers),
-            body=stream.snapshot,
+            body=body,
             stats=stats,
         )
         return result, None, None
