@@ -22,14 +22,24 @@ answered with 5 KB (its own server mode answers 10 chunks of 512 characters).
     python benchmarks/batch.py                      # 20,000 requests at concurrency 1,000
     python benchmarks/batch.py --quick              # a smoke run (what the test suite runs)
     python benchmarks/batch.py --memory --lines 1000000
+    python benchmarks/batch.py --callgrind          # instructions per request, 3,000 at 300
+
+``--callgrind`` counts each contender's instructions under callgrind instead of timing it
+(the trustworthy figure on a noisy machine), 3,000 requests at concurrency 300 by default:
+one run of all of them and one of a tenth, so that what a request costs (file reading and
+writing included) is told apart from what a run pays once (lazy imports, TLS contexts).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
+import os
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -166,6 +176,8 @@ async def run_openai(base_url: str, source: Path, output: Path, concurrency: int
 
 
 WORKERS = {"r9s": run_r9s, "loop-httpx": run_loop, "openai": run_openai}
+# Imported before the run (and its count) starts: a one-off cost, not a per-request one.
+IMPORTS = {"r9s": ("r9s_stream",), "loop-httpx": ("httpx", "httpx_aiohttp"), "openai": ("openai",)}
 
 
 def worker_main(args: argparse.Namespace) -> None:
@@ -173,10 +185,12 @@ def worker_main(args: argparse.Namespace) -> None:
 
     raise_file_limit(65536)
     base_url = f"http://127.0.0.1:{args.port}/v1"
+    for module in IMPORTS[args.worker]:
+        importlib.import_module(module)
     started = time.perf_counter()
-    errors = asyncio.run(
-        WORKERS[args.worker](base_url, Path(args.input), Path(args.output), args.concurrency)
-    )
+    run = WORKERS[args.worker](base_url, Path(args.input), Path(args.output), args.concurrency)
+    # Under callgrind only what runs inside sys.call_tracing is counted (see run_worker).
+    errors = sys.call_tracing(asyncio.run, (run,)) if args.callgrind else asyncio.run(run)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(json.dumps({"seconds": seconds, "errors": errors, "rss_mb": peak}), flush=True)
@@ -243,17 +257,41 @@ class Server:
         stop_process(self.process)
 
 
+_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+
+
 def run_worker(
-    name: str, port: int, source: Path, output: Path, concurrency: int, lines: int, *, keep: bool = False
+    name: str,
+    port: int,
+    source: Path,
+    output: Path,
+    concurrency: int,
+    lines: int,
+    *,
+    keep: bool = False,
+    callgrind: bool = False,
 ) -> dict[str, Any]:
     if not keep:
         output.unlink(missing_ok=True)
     command = [sys.executable, __file__, "--worker", name, "--port", str(port)]
     command += ["--input", str(source), "--output", str(output), "--concurrency", str(concurrency)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = None
+    if callgrind:
+        valgrind = shutil.which("valgrind") or "valgrind"
+        command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", "--collect-atstart=no"]
+        command += ["--toggle-collect=_PyEval_CallTracing", sys.executable, __file__, "--callgrind"]
+        command += ["--worker", name, "--port", str(port), "--input", str(source), "--output", str(output)]
+        command += ["--concurrency", str(concurrency)]
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{name} failed:\n{done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if callgrind:
+        found = _COLLECTED.findall(done.stderr)
+        if not found:
+            raise SystemExit(f"callgrind run of {name} counted nothing:\n{done.stderr[-2000:]}")
+        result["instructions"] = int(found[-1])
     written = output.read_bytes().count(b"\n")
     if written != lines or result["errors"]:
         raise SystemExit(f"{name}: {written} lines written for {lines} requests, {result['errors']} errors")
@@ -271,6 +309,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", default=",".join(CONTENDERS))
     parser.add_argument("--quick", action="store_true", help="a smoke run: 300 requests, one round")
     parser.add_argument("--memory", action="store_true", help="r9s's peak RSS at --lines and with --big")
+    parser.add_argument(
+        "--callgrind", action="store_true", help="instructions per request (3,000 at concurrency 300)"
+    )
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--send", type=int, default=20_000, help="of --lines, how many are not answered yet")
     parser.add_argument("--big-lines", type=int, default=40_000)
@@ -286,6 +327,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.serve_big:
         asyncio.run(serve_big(10, 512))
         return
+    if args.callgrind and not args.worker:
+        given = argv if argv is not None else sys.argv[1:]
+        if "--requests" not in given:
+            args.requests = 3_000
+        if "--concurrency" not in given:
+            args.concurrency = 300
+        args.rounds = 1  # a count does not vary like a time
     if args.quick:
         args.requests, args.concurrency, args.rounds = 300, 50, 1
         args.lines, args.send, args.big_lines = 2_000, 500, 300
@@ -306,6 +354,10 @@ def speed(args: argparse.Namespace, folder: Path) -> None:
     )
     best: dict[str, dict[str, Any]] = {}
     try:
+        if args.callgrind:
+            counts = {name: count(args, name, server.port, source, folder) for name in clients}
+            count_table(args, clients, counts)
+            return
         for _ in range(args.rounds):
             for name in clients:  # interleaved: a slow moment of the machine hits all alike
                 result = run_worker(
@@ -320,16 +372,54 @@ def speed(args: argparse.Namespace, folder: Path) -> None:
         f"\nThe batch runner: {args.requests:,} requests from a file, concurrency {args.concurrency:,}, "
         f"{args.chunks}-chunk answers (raw server, drain per event); best of {args.rounds}"
     )
-    print("\n| contender | seconds | requests/s | × the loop's requests/s | peak RSS |")
-    print("|---|---:|---:|---:|---:|")
+    slowest = best.get("openai")
+    print("\n| contender | seconds | requests/s | × the loop's requests/s | × openai's | peak RSS |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name in clients:
         result = best[name]
         rate = args.requests / result["seconds"]
-        ratio = f"{rate / (args.requests / base['seconds']):.2f}×" if base else "–"
+        ratio = f"{base['seconds'] / result['seconds']:.2f}×" if base else "–"
+        versus = f"{slowest['seconds'] / result['seconds']:.2f}×" if slowest else "–"
         print(
-            f"| {LABELS[name]} | {result['seconds']:.2f} | {rate:,.0f} | {ratio} "
+            f"| {LABELS[name]} | {result['seconds']:.2f} | {rate:,.0f} | {ratio} | {versus} "
             f"| {result['rss_mb']:.0f} MB |"
         )
+
+
+def count(args: argparse.Namespace, name: str, port: int, source: Path, folder: Path) -> tuple[float, float]:
+    """Instructions of ``name``: (per request, once per run), from a run of all requests and one of a tenth.
+
+    The difference of the two runs is what the requests cost; what is left of the small run
+    is paid once (imports done lazily, the client and its TLS contexts, the first connections).
+    """
+    small = max(1, args.requests // 10)
+    part = folder / "requests-small.jsonl"
+    with source.open("rb") as lines, part.open("wb") as out:
+        for _ in range(small):
+            out.write(lines.readline())
+    totals = []
+    for lines_file, lines in ((part, small), (source, args.requests)):
+        output = folder / f"{name}.jsonl"
+        result = run_worker(name, port, lines_file, output, args.concurrency, lines, callgrind=True)
+        totals.append(result["instructions"])
+    per_request = (totals[1] - totals[0]) / (args.requests - small)
+    return per_request, totals[0] - small * per_request
+
+
+def count_table(args: argparse.Namespace, clients: list[str], counts: dict[str, tuple[float, float]]) -> None:
+    base = counts.get("loop-httpx")
+    print(
+        f"\nThe batch runner under callgrind: {args.requests:,} requests from a file (and a tenth of "
+        f"them), concurrency {args.concurrency:,}, {args.chunks}-chunk answers (raw server, drain per event)"
+    )
+    slowest = counts.get("openai")
+    print("\n| contender | instructions per request | × the loop's | openai's ÷ this | once per run |")
+    print("|---|---:|---:|---:|---:|")
+    for name in clients:
+        per_request, once = counts[name]
+        ratio = f"{per_request / base[0]:.2f}×" if base else "–"
+        versus = f"{slowest[0] / per_request:.2f}×" if slowest else "–"
+        print(f"| {LABELS[name]} | {per_request:,.0f} | {ratio} | {versus} | {once / 1e6:,.0f} M |")
 
 
 def write_answered(path: Path, lines: int) -> None:
