@@ -7,7 +7,9 @@ supply real streams and every fault over loopback. On asyncio and trio.
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -321,3 +323,24 @@ async def test_reading_semantic_events_ends_the_span_the_same_way(otel: Recorded
     span = otel.span()
     assert (span.attributes or {})["gen_ai.response.finish_reasons"] == ("tool_calls",)
     assert (span.attributes or {})["r9s.stream.outcome"] == "done"
+
+
+async def test_a_recorded_stream_is_freed_at_once_not_by_the_cycle_collector(
+    otel: Recorded, server_url: str
+) -> None:
+    """With telemetry on, a closed stream (and the response it holds) goes as soon as nothing
+    else holds it: its span's record keeps no reference back to it, so no cycle per stream is
+    left for the garbage collector to find."""
+    async with _client(otel, server_url) as client:
+        await client.complete(model="echo", messages=MESSAGES)
+        gc.collect()
+        gc.disable()
+        try:
+            async with client.stream(model="echo", messages=MESSAGES) as stream:
+                await stream.until_done()
+            closed = weakref.ref(stream)
+            del stream
+            assert closed() is None
+        finally:
+            gc.enable()
+    assert len(otel.spans()) == 2

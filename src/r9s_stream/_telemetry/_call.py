@@ -191,6 +191,10 @@ class StreamCall:
             if not self._ended:
                 self._ended = True
                 self._span.end()
+        finally:
+            # The stream holds this call: holding the stream back would make a reference cycle
+            # per stream, left (with the response it keeps) for the garbage collector.
+            self._stream = None
 
     def _stream_closed(self, stream: ClosedStream, snapshot: object, error: BaseException | None) -> None:
         stats = stream.stats
