@@ -278,10 +278,9 @@ def run_worker(
     env = None
     if callgrind:
         valgrind = shutil.which("valgrind") or "valgrind"
-        command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", "--collect-atstart=no"]
-        command += ["--toggle-collect=_PyEval_CallTracing", sys.executable, __file__, "--callgrind"]
-        command += ["--worker", name, "--port", str(port), "--input", str(source), "--output", str(output)]
-        command += ["--concurrency", str(concurrency)]
+        prefix = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", "--collect-atstart=no"]
+        prefix.append("--toggle-collect=_PyEval_CallTracing")
+        command = [*prefix, *command, "--callgrind"]
         env = {**os.environ, "PYTHONHASHSEED": "0"}
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
@@ -354,8 +353,11 @@ def speed(args: argparse.Namespace, folder: Path) -> None:
     )
     best: dict[str, dict[str, Any]] = {}
     try:
-        if args.callgrind:
-            counts = {name: count(args, name, server.port, source, folder) for name in clients}
+        if args.callgrind:  # all requests, and a tenth of them (the same first lines)
+            small = max(1, args.requests // 10)
+            write_input(folder / "requests-small.jsonl", small, 40)
+            inputs = [(folder / "requests-small.jsonl", small), (source, args.requests)]
+            counts = {name: count(args, name, server.port, inputs, folder) for name in clients}
             count_table(args, clients, counts)
             return
         for _ in range(args.rounds):
@@ -386,23 +388,21 @@ def speed(args: argparse.Namespace, folder: Path) -> None:
         )
 
 
-def count(args: argparse.Namespace, name: str, port: int, source: Path, folder: Path) -> tuple[float, float]:
-    """Instructions of ``name``: (per request, once per run), from a run of all requests and one of a tenth.
+def count(
+    args: argparse.Namespace, name: str, port: int, inputs: list[tuple[Path, int]], folder: Path
+) -> tuple[float, float]:
+    """Instructions of ``name``: (per request, once per run), from a run of each of two ``inputs``.
 
     The difference of the two runs is what the requests cost; what is left of the small run
     is paid once (imports done lazily, the client and its TLS contexts, the first connections).
     """
-    small = max(1, args.requests // 10)
-    part = folder / "requests-small.jsonl"
-    with source.open("rb") as lines, part.open("wb") as out:
-        for _ in range(small):
-            out.write(lines.readline())
     totals = []
-    for lines_file, lines in ((part, small), (source, args.requests)):
+    for source, lines in inputs:
         output = folder / f"{name}.jsonl"
-        result = run_worker(name, port, lines_file, output, args.concurrency, lines, callgrind=True)
+        result = run_worker(name, port, source, output, args.concurrency, lines, callgrind=True)
         totals.append(result["instructions"])
-    per_request = (totals[1] - totals[0]) / (args.requests - small)
+    (_, small), (_, big) = inputs
+    per_request = (totals[1] - totals[0]) / (big - small)
     return per_request, totals[0] - small * per_request
 
 
