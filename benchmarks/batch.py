@@ -200,10 +200,8 @@ def worker_main(args: argparse.Namespace) -> None:
 
 
 async def serve_big(chunks: int, chars: int) -> None:
-    head = (
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
-        b"connection: close\r\n\r\n"
-    )
+    from _stream_server import drained_handler  # one write and drain() per event, as --drain
+
     piece = ("streaming " * (chars // 10 + 1))[:chars]
     events = [b'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n']
     events += [
@@ -214,26 +212,7 @@ async def serve_big(chunks: int, chars: int) -> None:
     events.append(b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n')
     events.append(b"data: " + msgspec.json.encode({"choices": [], "usage": usage}) + b"\n\n")
     events.append(b"data: [DONE]\n\n")
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            header = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in header.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value.strip())
-            await reader.readexactly(length)
-            writer.write(head)
-            for event in events:
-                writer.write(event)
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
+    server = await asyncio.start_server(drained_handler(events), "127.0.0.1", 0, backlog=4096)
     print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
     await asyncio.Event().wait()
 
